@@ -1,0 +1,268 @@
+//! The typed configuration tree: one TOML file, every key known.
+//!
+//! Owns: the `Config` structs (serde, `deny_unknown_fields`), their
+//! defaults, humane durations, and loading/validation whose every error
+//! names file, line and key (see [`load`]).
+//!
+//! Must not: open sockets, databases or files other than the config file
+//! itself. TLS material is loaded by `crate::tls` from the paths here.
+
+pub mod duration;
+pub mod load;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+pub use duration::HumanDuration;
+pub use load::{ConfigError, ConfigProblem};
+
+/// The whole configuration, as loaded from one file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Identity and data location.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Account database.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    /// Certificates.
+    #[serde(default)]
+    pub tls: TlsConfig,
+    /// Listener addresses per protocol.
+    #[serde(default)]
+    pub listen: ListenConfig,
+    /// Resolvers.
+    #[serde(default)]
+    pub dns: DnsConfig,
+    /// SMTP limits and relay rules.
+    #[serde(default)]
+    pub smtp: SmtpConfig,
+    /// Greylisting stage.
+    #[serde(default)]
+    pub greylist: GreylistConfig,
+    /// Account lookup rules.
+    #[serde(default)]
+    pub directory: DirectoryConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// The file this was loaded from (not a TOML key).
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Banner/EHLO name; default: the system hostname.
+    pub hostname: String,
+    /// Maildirs, queue, generated keys/certs, SQLite file.
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            hostname: system_hostname(),
+            data_dir: PathBuf::from("/var/lib/postel"),
+        }
+    }
+}
+
+/// The machine's hostname, or `localhost` when it cannot be read.
+pub fn system_hostname() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`; default `sqlite://<data_dir>/postel.db`.
+    pub url: Option<String>,
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain. Both `cert` and `key` absent: self-signed.
+    pub cert: Option<PathBuf>,
+    /// PEM private key.
+    pub key: Option<PathBuf>,
+}
+
+/// `[listen]`: each a list of socket addresses; empty disables it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenConfig {
+    /// Inbound MTA (25, STARTTLS).
+    pub smtp: Vec<SocketAddr>,
+    /// Submission (587, STARTTLS).
+    pub submission: Vec<SocketAddr>,
+    /// Submission over implicit TLS (465).
+    pub submissions: Vec<SocketAddr>,
+    /// IMAP (143, STARTTLS).
+    pub imap: Vec<SocketAddr>,
+    /// IMAP over implicit TLS (993).
+    pub imaps: Vec<SocketAddr>,
+    /// POP3 (110, STLS).
+    pub pop3: Vec<SocketAddr>,
+    /// POP3 over implicit TLS (995).
+    pub pop3s: Vec<SocketAddr>,
+}
+
+fn both(port: u16) -> Vec<SocketAddr> {
+    vec![
+        SocketAddr::from(([0, 0, 0, 0], port)),
+        SocketAddr::from(([0u16; 8], port)),
+    ]
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        ListenConfig {
+            smtp: both(25),
+            submission: both(587),
+            submissions: both(465),
+            imap: both(143),
+            imaps: both(993),
+            pop3: both(110),
+            pop3s: both(995),
+        }
+    }
+}
+
+/// `[dns]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// Resolvers as `ip:port`; empty means `/etc/resolv.conf`.
+    pub nameservers: Vec<SocketAddr>,
+}
+
+/// `[smtp]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Largest message accepted, in octets.
+    pub max_message_size: u64,
+    /// Most recipients per transaction.
+    pub max_recipients: usize,
+    /// Clients that may relay without AUTH and skip greylisting.
+    pub relay_networks: Vec<IpNet>,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            max_message_size: 52_428_800,
+            max_recipients: 100,
+            relay_networks: vec![
+                "127.0.0.0/8".parse().unwrap_or_default(),
+                "::1/128".parse().unwrap_or_default(),
+            ],
+        }
+    }
+}
+
+/// `[greylist]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GreylistConfig {
+    /// Whether the stage runs at all.
+    pub enabled: bool,
+    /// How long a new triplet is refused.
+    pub delay: HumanDuration,
+    /// Triplets unseen this long are forgotten.
+    pub max_age: HumanDuration,
+    /// A client network that passed this many times is no longer delayed.
+    pub auto_allow_after: u32,
+    /// Client networks never greylisted.
+    pub allow_networks: Vec<IpNet>,
+    /// Sender domains never greylisted (when SPF passes for them).
+    pub allow_domains: Vec<String>,
+}
+
+impl Default for GreylistConfig {
+    fn default() -> Self {
+        GreylistConfig {
+            enabled: true,
+            delay: HumanDuration::from_secs(300),
+            max_age: HumanDuration::from_secs(35 * 86_400),
+            auto_allow_after: 5,
+            allow_networks: Vec::new(),
+            allow_domains: Vec::new(),
+        }
+    }
+}
+
+/// `[directory]`: how addresses map to accounts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    /// Compare local parts case-sensitively (domains never are).
+    pub case_sensitive_local_part: bool,
+    /// Sub-address separator (`alice+tag@` → `alice@`); empty disables.
+    pub plus_separator: String,
+    /// Where `postmaster@` of every local domain goes when no user or
+    /// alias of that name exists; empty: the first user of `server.hostname`'s
+    /// domain is not guessed, `postmaster@` must then exist explicitly.
+    pub postmaster: String,
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        DirectoryConfig {
+            case_sensitive_local_part: false,
+            plus_separator: "+".to_string(),
+            postmaster: String::new(),
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `RUST_LOG`-style filter (`info`, `postel=debug,sqlx=warn`);
+    /// the `RUST_LOG` environment variable wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// The database URL, defaulting to a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.server.data_dir.join("postel.db").display()),
+        }
+    }
+
+    /// Root of all Maildirs: `data_dir/mail`.
+    pub fn mail_root(&self) -> PathBuf {
+        self.server.data_dir.join("mail")
+    }
+
+    /// The file this configuration came from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+}

@@ -1,0 +1,277 @@
+//! The SQL database: one pool for the whole process, SQLite (embedded
+//! default) or PostgreSQL (scale-out), behind sqlx's `Any` driver.
+//!
+//! Owns: connecting, the pragmas that make SQLite durable and patient
+//! (WAL, `synchronous=FULL`, a busy timeout), migrations, and the one way
+//! to open a write transaction ([`Db::begin_write`]).
+//!
+//! Must not: know about accounts, messages or protocols. `directory` and
+//! `store` hold the queries; this module only hands out connections.
+//!
+//! Every query in the crate is written once, with `$1`-style placeholders,
+//! which both SQLite and PostgreSQL understand.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// Errors of the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL names a scheme we do not support.
+    #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create database directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A query or connection failed.
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Which SQL engine the pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time. Queueing writers here, in process,
+    /// is fairer and faster than letting them sleep in SQLite's busy
+    /// handler; the busy timeout still covers other processes.
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction. SQLite's is `BEGIN IMMEDIATE`, so it holds the
+/// write lock from the start and can never fail half-way with "database is
+/// locked" when it upgrades from reading to writing.
+pub struct WriteTx {
+    /// The open transaction; commit it with [`WriteTx::commit`].
+    pub tx: Transaction<'static, Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits the transaction.
+    ///
+    /// # Errors
+    /// The database refused the commit.
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// How long a SQLite connection waits for another process's write lock.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 30_000;
+
+impl Db {
+    /// Connects to `url` and brings the schema up to date.
+    ///
+    /// `sqlite://PATH` creates the file (and its directory) if needed.
+    ///
+    /// # Errors
+    /// Unsupported URL, unreachable server, or a failed migration.
+    pub async fn open(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let db = match backend {
+            Backend::Sqlite => Self::open_sqlite(url).await?,
+            Backend::Postgres => Self::open_postgres(url).await?,
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn open_sqlite(url: &str) -> Result<Db, DbError> {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let url = if url.contains('?') {
+            url.to_string()
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(60))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        format!(
+                            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                             PRAGMA journal_mode = WAL; \
+                             PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON;"
+                        )
+                        .as_str(),
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db {
+            pool,
+            backend: Backend::Sqlite,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Db, DbError> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect(url)
+            .await?;
+        Ok(Db {
+            pool,
+            backend: Backend::Postgres,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    async fn migrate(&self) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The pool, for reads and single-statement writes.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Opens a write transaction (see [`WriteTx`]). On PostgreSQL callers
+    /// lock the rows they change with `SELECT … FOR UPDATE`
+    /// ([`Db::for_update`] gives the suffix to append).
+    ///
+    /// # Errors
+    /// The database could not start the transaction.
+    pub async fn begin_write(&self) -> Result<WriteTx, DbError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let guard = self.write_lock.clone().lock_owned().await;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    _guard: Some(guard),
+                })
+            }
+            Backend::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _guard: None,
+            }),
+        }
+    }
+
+    /// `" FOR UPDATE"` on PostgreSQL, empty on SQLite (whose write
+    /// transactions already hold the database lock).
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// "sqlite" or "postgresql", for logs.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        }
+    }
+
+    /// Closes every connection, waiting for checked-out ones.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Tells the backend from the URL scheme.
+///
+/// # Errors
+/// [`DbError::UnsupportedUrl`] for anything but sqlite and postgres(ql).
+pub fn backend_of(url: &str) -> Result<Backend, DbError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(DbError::UnsupportedUrl(url.to_string()))
+    }
+}
+
+/// Seconds since the Unix epoch, as the database stores time.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_scheme() {
+        assert_eq!(backend_of("sqlite://./x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(backend_of("postgres://u@h/d").ok(), Some(Backend::Postgres));
+        assert!(backend_of("mysql://u@h/d").is_err());
+    }
+
+    #[tokio::test]
+    async fn sqlite_is_wal_and_full_sync() -> Result<(), DbError> {
+        let dir = tempfile::tempdir().map_err(|e| DbError::CreateDir {
+            path: "tmp".into(),
+            source: e,
+        })?;
+        let url = format!("sqlite://{}/sub/t.db", dir.path().display());
+        let db = Db::open(&url).await?;
+        let mode: (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(db.pool())
+            .await?;
+        assert_eq!(mode.0.to_lowercase(), "wal");
+        let sync: (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(db.pool())
+            .await?;
+        assert_eq!(sync.0, 2, "synchronous=FULL");
+        Ok(())
+    }
+}

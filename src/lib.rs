@@ -1,0 +1,30 @@
+//! # Postel
+//!
+//! An all-in-one mail server: inbound SMTP, submission, IMAP and POP3 over
+//! one Maildir store and one SQL account database.
+//!
+//! ## Module map
+//! - [`config`]: the typed TOML tree; every error names file, line and key.
+//! - [`db`]: the sqlx pool (SQLite default, PostgreSQL), migrations,
+//!   write transactions that never fail with "database is locked".
+//! - [`directory`]: accounts: domains, users, aliases, quotas, argon2.
+//! - [`store`]: Maildir++ folders and the message index (UIDs, flags,
+//!   modseq), two-phase durable delivery, change notification.
+//! - [`mutf7`]: IMAP's modified UTF-7, used for folder names on disk.
+//! - [`tls`]: rustls server configuration, self-signed fallback.
+//! - [`server`]: the daemon's life cycle (`postel serve`).
+//! - [`telemetry`]: tracing setup.
+//!
+//! Dependencies point one way: protocols → delivery/queue → store and
+//! directory → db. `store` and `directory` never see protocol types.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod db;
+pub mod directory;
+pub mod mutf7;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+pub mod tls;

@@ -1,0 +1,101 @@
+//! Shared helpers for the integration tests.
+//!
+//! Every test that touches the database runs against SQLite; when
+//! `POSTEL_TEST_POSTGRES_URL` is set (CI sets it) the same test also runs
+//! against a fresh database on that PostgreSQL server.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use postel::db::Db;
+use sqlx::Connection;
+
+/// One database a test runs against, with a private data dir.
+pub struct TestDb {
+    /// "sqlite" or "postgres", for assertion messages.
+    pub label: &'static str,
+    /// The database URL.
+    pub url: String,
+    /// The open database (migrated).
+    pub db: Db,
+    /// A private, empty directory for Maildirs etc.
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// `dir/mail`, the Maildir root tests use.
+    pub fn mail_root(&self) -> PathBuf {
+        self.dir.path().join("mail")
+    }
+}
+
+/// True when a skipped test must fail instead (`POSTEL_REQUIRE_ALL=1`).
+pub fn require_all() -> bool {
+    std::env::var("POSTEL_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// Prints why a test is skipped, or panics when everything is required.
+pub fn skip(reason: &str) {
+    assert!(!require_all(), "POSTEL_REQUIRE_ALL=1 but: {reason}");
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// A fresh SQLite database in a temp dir.
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/postel.db", dir.path().display());
+    let db = Db::open(&url).await.expect("open sqlite");
+    TestDb {
+        label: "sqlite",
+        url,
+        db,
+        dir,
+    }
+}
+
+/// A fresh database on the PostgreSQL server named by
+/// `POSTEL_TEST_POSTGRES_URL`, or `None` (with a printed reason) without it.
+pub async fn postgres() -> Option<TestDb> {
+    let Ok(base) = std::env::var("POSTEL_TEST_POSTGRES_URL") else {
+        skip("POSTEL_TEST_POSTGRES_URL is not set: PostgreSQL variant not run");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("postel_t_{:016x}", rand::random::<u64>());
+    let mut admin = sqlx::AnyConnection::connect(&base)
+        .await
+        .expect("connect to POSTEL_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let url = match base.rfind('/') {
+        Some(i) if base[..i].ends_with(|c: char| c != '/') && base[..i].contains("//") => {
+            let query = base[i..].find('?').map(|q| &base[i + q..]).unwrap_or("");
+            format!("{}/{name}{query}", &base[..i])
+        }
+        _ => format!("{}/{name}", base.trim_end_matches('/')),
+    };
+    let db = Db::open(&url).await.expect("open postgres test database");
+    Some(TestDb {
+        label: "postgres",
+        url,
+        db,
+        dir: tempfile::tempdir().expect("tempdir"),
+    })
+}
+
+/// SQLite, plus PostgreSQL when configured.
+pub async fn all_dbs() -> Vec<TestDb> {
+    let mut v = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        v.push(pg);
+    }
+    v
+}
+
+/// The `postel` binary built for these tests.
+pub fn postel_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_postel"))
+}
