@@ -297,7 +297,7 @@ async fn deliver(services: &Services, args: DeliverArgs) -> Result<()> {
             .deliver(account, &args.folder, &message, quota)
             .await
             .with_context(|| format!("delivery to {account} failed"))?;
-        println!("delivered to {account}: {delivered}");
+        println!("delivered to {account}: {}", delivered.path.display());
     }
     Ok(())
 }

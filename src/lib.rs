@@ -10,8 +10,14 @@
 //! - [`directory`]: accounts: domains, users, aliases, quotas, argon2.
 //! - [`store`]: Maildir++ folders and the message index (UIDs, flags,
 //!   modseq), two-phase durable delivery, change notification.
+//! - [`delivery`]: all-or-nothing durable delivery to local recipients.
 //! - [`mutf7`]: IMAP's modified UTF-7, used for folder names on disk.
 //! - [`tls`]: rustls server configuration, self-signed fallback.
+//! - [`protocol`]: sans-IO codecs (SMTP today), unit-tested without sockets.
+//! - [`dns`]: the resolver and the SPF/DKIM/DMARC authenticator.
+//! - [`pipeline`]: inbound checks as stages (SPF, DKIM, DMARC, greylisting).
+//! - [`net`]: plain/TLS streams with in-place upgrade, bounded reads.
+//! - [`smtp`]: SMTP sessions (inbound MTA) over the codec, pipeline and delivery.
 //! - [`server`]: the daemon's life cycle (`postel serve`).
 //! - [`telemetry`]: tracing setup.
 //!
@@ -22,9 +28,15 @@
 
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod directory;
+pub mod dns;
 pub mod mutf7;
+pub mod net;
+pub mod pipeline;
+pub mod protocol;
 pub mod server;
+pub mod smtp;
 pub mod store;
 pub mod telemetry;
 pub mod tls;

@@ -16,8 +16,12 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::directory::Directory;
+use crate::dns::{DnsSetupError, Resolver};
+use crate::pipeline::{AuthConfig, Pipeline, PipelineSettings};
 use crate::store::Store;
 use crate::tls::{self, TlsError};
+
+pub mod listener;
 
 /// Errors that stop the daemon from starting.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +40,12 @@ pub enum ServerError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The DNS resolver could not be set up.
+    #[error(transparent)]
+    Dns(#[from] DnsSetupError),
+    /// A listener could not be bound.
+    #[error("{0}")]
+    Bind(std::io::Error),
     /// Installing signal handlers failed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -54,6 +64,10 @@ pub struct Services {
     pub store: Store,
     /// TLS for STARTTLS and implicit-TLS listeners.
     pub tls: Arc<rustls::ServerConfig>,
+    /// DNS, through `dns.nameservers`.
+    pub resolver: Resolver,
+    /// The inbound checks.
+    pub pipeline: Pipeline,
 }
 
 impl Services {
@@ -68,12 +82,17 @@ impl Services {
         let directory = Directory::new(db.clone(), config.directory.clone());
         let store = Store::new(db.clone(), config.mail_root(), &config.server.hostname);
         let tls = tls::server_config(&config)?;
+        let resolver = Resolver::from_config(&config.dns)?;
+        let settings = PipelineSettings::from_config(&config, &AuthConfig::default());
+        let pipeline = Pipeline::new(settings, db.clone(), resolver.clone());
         Ok(Services {
             config: Arc::new(config),
             db,
             directory,
             store,
             tls,
+            resolver,
+            pipeline,
         })
     }
 }
@@ -141,6 +160,59 @@ fn notify(state: &[sd_notify::NotifyState<'_>]) {
     }
 }
 
+/// How long shutdown waits for sessions to finish.
+const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The addresses actually bound, per protocol (port 0 resolved).
+#[derive(Debug, Clone, Default)]
+pub struct BoundAddrs {
+    /// `listen.smtp`.
+    pub smtp: Vec<std::net::SocketAddr>,
+}
+
+/// Binds every implemented listener and starts accepting.
+///
+/// # Errors
+/// An address that cannot be bound.
+pub async fn start_listeners(
+    services: &Services,
+    tracker: &tokio_util::task::TaskTracker,
+    shutdown: &Shutdown,
+) -> Result<BoundAddrs, ServerError> {
+    let mut addrs = BoundAddrs::default();
+    use listener::Protocol;
+    let listen = &services.config.listen;
+    let smtp = listener::bind(Protocol::Smtp, &listen.smtp).await.map_err(ServerError::Bind)?;
+    let handler = crate::smtp::handler(services.clone(), crate::smtp::Mode::Mta);
+    for bound in smtp {
+        let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
+        tracing::info!(%addr, "listening (smtp)");
+        addrs.smtp.push(addr);
+        listener::spawn(
+            bound,
+            services.tls.clone(),
+            handler.clone(),
+            listener::Limits::default(),
+            tracker.clone(),
+            shutdown.clone(),
+        );
+    }
+    let pending = [
+        ("submission", &listen.submission),
+        ("submissions", &listen.submissions),
+        ("imap", &listen.imap),
+        ("imaps", &listen.imaps),
+        ("pop3", &listen.pop3),
+        ("pop3s", &listen.pop3s),
+    ];
+    for (name, addrs) in pending {
+        if !addrs.is_empty() {
+            tracing::warn!(listener = name, "not implemented yet; listener not started");
+        }
+    }
+    Ok(addrs)
+}
+
 /// Runs the daemon until SIGTERM or SIGINT.
 ///
 /// # Errors
@@ -152,7 +224,9 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let mut int = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
 
     let services = Services::open(config).await?;
-    let (trigger, _shutdown) = shutdown_channel();
+    let (trigger, shutdown) = shutdown_channel();
+    let tracker = tokio_util::task::TaskTracker::new();
+    start_listeners(&services, &tracker, &shutdown).await?;
     tracing::info!(
         hostname = %services.config.server.hostname,
         data_dir = %services.config.server.data_dir.display(),
@@ -171,6 +245,10 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     tracing::info!(signal = which, "shutting down");
     notify(&[sd_notify::NotifyState::Stopping]);
     trigger.trigger();
+    tracker.close();
+    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait()).await.is_err() {
+        tracing::warn!("sessions still running at the shutdown deadline; closing anyway");
+    }
     services.db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -5,6 +5,10 @@
 //! against a fresh database on that PostgreSQL server.
 #![allow(dead_code)]
 
+pub mod dns;
+pub mod server;
+pub mod smtp_client;
+
 use std::path::PathBuf;
 
 use postel::db::Db;
