@@ -24,7 +24,9 @@ impl HumanDuration {
 
 /// Why a duration string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {input:?}: {reason} (write e.g. \"30s\", \"5m\", \"4h\", \"35d\", \"1h30m\")")]
+#[error(
+    "invalid duration {input:?}: {reason} (write e.g. \"30s\", \"5m\", \"4h\", \"35d\", \"1h30m\")"
+)]
 pub struct DurationError {
     input: String,
     reason: &'static str,
@@ -50,7 +52,9 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
         if digits == 0 {
             return Err(err("expected a number"));
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| err("number too large"))?;
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| err("number too large"))?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let unit = &rest[..unit_len];
@@ -87,7 +91,7 @@ impl fmt::Display for HumanDuration {
             return write!(f, "{}ms", self.0.as_millis());
         }
         for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
-            if secs != 0 && secs % size == 0 {
+            if secs != 0 && secs.is_multiple_of(size) {
                 return write!(f, "{}{unit}", secs / size);
             }
         }
@@ -118,7 +122,15 @@ mod tests {
 
     #[test]
     fn refuses_nonsense() {
-        for bad in ["", "5", "m", "5x", "-5s", "5 minutes", "99999999999999999999s"] {
+        for bad in [
+            "",
+            "5",
+            "m",
+            "5x",
+            "-5s",
+            "5 minutes",
+            "99999999999999999999s",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} must be refused");
         }
     }

@@ -4,11 +4,28 @@
 //! defaults, humane durations, and loading/validation whose every error
 //! names file, line and key (see [`load`]).
 //!
-//! Must not: open sockets, databases or files other than the config file
-//! itself. TLS material is loaded by `crate::tls` from the paths here.
+//! Must not: open sockets or databases. Besides the config file, it only
+//! opens the TLS certificate and key to prove they are readable; they are
+//! parsed by `crate::tls` from the paths here.
+//!
+//! Layout: `load` (entry points, error types) → `reader` (TOML items with
+//! line numbers) → `sections` (the schema) → `validate` (one value) and
+//! `checks` (several keys, relative paths). [`load`] walks the TOML
+//! document itself rather than going through the serde derives below,
+//! because serde stops at the first error and loses line numbers; the
+//! derives remain for building configs in code and tests.
+//!
+//! The reference for every key is `docs/configuration.md`; the annotated
+//! example is `config/postel.toml`.
 
+mod checks;
 pub mod duration;
 pub mod load;
+mod reader;
+mod sections;
+#[cfg(test)]
+mod tests;
+mod validate;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,8 +36,9 @@ use serde::Deserialize;
 pub use duration::HumanDuration;
 pub use load::{ConfigError, ConfigProblem};
 
-/// The whole configuration, as loaded from one file.
-#[derive(Debug, Clone, Deserialize)]
+/// The whole configuration, as loaded from one file. `Default` is the
+/// configuration of an empty file (with an empty `source`).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Identity and data location.
@@ -61,7 +79,9 @@ pub struct Config {
 pub struct ServerConfig {
     /// Banner/EHLO name; default: the system hostname.
     pub hostname: String,
-    /// Maildirs, queue, generated keys/certs, SQLite file.
+    /// Maildirs, queue, generated keys/certs, SQLite file. A relative
+    /// path in the file is made absolute against the working directory
+    /// at load time.
     pub data_dir: PathBuf,
 }
 
@@ -96,6 +116,8 @@ pub struct DatabaseConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct TlsConfig {
     /// PEM certificate chain. Both `cert` and `key` absent: self-signed.
+    /// Load checks both or neither are set and that they are readable;
+    /// relative paths are made absolute against the working directory.
     pub cert: Option<PathBuf>,
     /// PEM private key.
     pub key: Option<PathBuf>,
@@ -146,7 +168,8 @@ impl Default for ListenConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DnsConfig {
-    /// Resolvers as `ip:port`; empty means `/etc/resolv.conf`.
+    /// Resolvers as `ip:port` (a bare IP in the file means port 53);
+    /// empty means `/etc/resolv.conf`.
     pub nameservers: Vec<SocketAddr>,
 }
 
@@ -185,7 +208,8 @@ pub struct GreylistConfig {
     pub delay: HumanDuration,
     /// Triplets unseen this long are forgotten.
     pub max_age: HumanDuration,
-    /// A client network that passed this many times is no longer delayed.
+    /// A client network that passed this many times is no longer delayed;
+    /// 0 turns this automatic allow-listing off.
     pub auto_allow_after: u32,
     /// Client networks never greylisted.
     pub allow_networks: Vec<IpNet>,
@@ -252,7 +276,10 @@ impl Config {
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}", self.server.data_dir.join("postel.db").display()),
+            None => format!(
+                "sqlite://{}",
+                self.server.data_dir.join("postel.db").display()
+            ),
         }
     }
 
