@@ -300,3 +300,26 @@ fn load_reads_files_and_reports_unreadable_ones() {
     assert_eq!(err.problems.len(), 1);
     assert!(err.to_string().contains("missing.toml"), "{err}");
 }
+
+#[test]
+fn auth_and_smtp_timeout_keys_parse_and_bad_values_are_named() {
+    use postel::config::{FailAction, ReverseDns};
+    let path = std::path::Path::new("/etc/postel/test.toml");
+    let ok = postel::config::load::parse(
+        path,
+        "[auth]\nspf_fail = \"reject\"\ndnsbl = [\"Zen.Spamhaus.org\"]\nreverse_dns = \"off\"\n\
+         [smtp]\ncommand_timeout = \"2m\"\nhard_error_limit = 5\n",
+    )
+    .expect("valid");
+    assert_eq!(ok.auth.spf_fail, FailAction::Reject);
+    assert_eq!(ok.auth.dmarc_quarantine, FailAction::Junk);
+    assert_eq!(ok.auth.reverse_dns, ReverseDns::Off);
+    assert_eq!(ok.auth.dnsbl, vec!["zen.spamhaus.org".to_string()]);
+    assert_eq!(ok.smtp.command_timeout.get().as_secs(), 120);
+    assert_eq!(ok.smtp.hard_error_limit, 5);
+    let err = postel::config::load::parse(path, "[auth]\nspf_fail = \"bounce\"\n\n[smtp]\ndata_timeout = \"soon\"\n")
+        .expect_err("invalid");
+    let text = err.to_string();
+    assert!(text.contains("test.toml:2: auth.spf_fail:"), "{text}");
+    assert!(text.contains("test.toml:5: smtp.data_timeout:"), "{text}");
+}

@@ -65,6 +65,9 @@ pub struct Config {
     /// Account lookup rules.
     #[serde(default)]
     pub directory: DirectoryConfig,
+    /// Inbound sender authentication (SPF, DKIM, DMARC) and client checks.
+    #[serde(default)]
+    pub auth: AuthConfig,
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
@@ -183,6 +186,16 @@ pub struct SmtpConfig {
     pub max_recipients: usize,
     /// Clients that may relay without AUTH and skip greylisting.
     pub relay_networks: Vec<IpNet>,
+    /// How long a session waits for the next command (RFC 5321 §4.5.3.2.7).
+    pub command_timeout: HumanDuration,
+    /// How long a session waits for more message data (§4.5.3.2.5).
+    pub data_timeout: HumanDuration,
+    /// Errors after which each error reply is delayed by `error_delay`.
+    pub soft_error_limit: u32,
+    /// Errors after which the session is closed with 421.
+    pub hard_error_limit: u32,
+    /// The delay after each error beyond `soft_error_limit`.
+    pub error_delay: HumanDuration,
 }
 
 impl Default for SmtpConfig {
@@ -194,6 +207,11 @@ impl Default for SmtpConfig {
                 "127.0.0.0/8".parse().unwrap_or_default(),
                 "::1/128".parse().unwrap_or_default(),
             ],
+            command_timeout: HumanDuration::from_secs(300),
+            data_timeout: HumanDuration::from_secs(180),
+            soft_error_limit: 10,
+            hard_error_limit: 20,
+            error_delay: HumanDuration::from_secs(1),
         }
     }
 }
@@ -250,6 +268,64 @@ impl Default for DirectoryConfig {
             case_sensitive_local_part: false,
             plus_separator: "+".to_string(),
             postmaster: String::new(),
+        }
+    }
+}
+
+/// What a failing check does to the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailAction {
+    /// Refuse it with a permanent error.
+    Reject,
+    /// Deliver it to the Junk folder.
+    Junk,
+    /// Only record the result in Authentication-Results.
+    #[default]
+    Mark,
+}
+
+/// Whether and how the client's reverse DNS is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReverseDns {
+    /// No PTR lookup; Received says `unknown`.
+    Off,
+    /// Look up PTR and confirm it forwards (FCrDNS); the name goes into
+    /// Received and `iprev=` into Authentication-Results.
+    #[default]
+    Check,
+    /// As `check`, and refuse clients without a forward-confirmed name.
+    Require,
+}
+
+/// `[auth]`: inbound sender authentication and client checks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// SPF `fail` (`-all`) when the From domain publishes no DMARC record:
+    /// `reject` (`550 5.7.23`), `junk` or `mark`.
+    pub spf_fail: FailAction,
+    /// DMARC `fail` under `p=reject`: normally `reject` (`550 5.7.1`);
+    /// `junk` or `mark` to be lenient.
+    pub dmarc_reject: FailAction,
+    /// DMARC `fail` under `p=quarantine`: normally `junk`.
+    pub dmarc_quarantine: FailAction,
+    /// DNS blocklist zones queried for every client (`zen.spamhaus.org`);
+    /// a listed client is refused with `554 5.7.1`.
+    pub dnsbl: Vec<String>,
+    /// Reverse-DNS check of the client: `off`, `check` or `require`.
+    pub reverse_dns: ReverseDns,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            spf_fail: FailAction::Mark,
+            dmarc_reject: FailAction::Reject,
+            dmarc_quarantine: FailAction::Junk,
+            dnsbl: Vec::new(),
+            reverse_dns: ReverseDns::Check,
         }
     }
 }

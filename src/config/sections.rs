@@ -12,10 +12,10 @@ use toml_edit::TableLike;
 
 use super::reader::{Entry, Reader};
 use super::validate::{self, MAX_MESSAGE_SIZE_LIMIT};
-use super::{Config, ListenConfig};
+use super::{Config, FailAction, ListenConfig, ReverseDns};
 
 /// The top-level tables.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "server",
     "database",
     "tls",
@@ -24,6 +24,7 @@ const SECTIONS: [&str; 9] = [
     "smtp",
     "greylist",
     "directory",
+    "auth",
     "log",
 ];
 
@@ -59,6 +60,7 @@ pub(super) fn read_all(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config)
     read_smtp(r, root, c);
     read_greylist(r, root, c);
     read_directory_log(r, root, c);
+    read_auth(r, root, c);
     bound
 }
 
@@ -149,7 +151,16 @@ fn int<T: TryFrom<i128>>(r: &mut Reader<'_>, e: &Entry<'_>, lo: i128, hi: i128) 
 }
 
 fn read_smtp(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
-    let keys = ["max_message_size", "max_recipients", "relay_networks"];
+    let keys = [
+        "max_message_size",
+        "max_recipients",
+        "relay_networks",
+        "command_timeout",
+        "data_timeout",
+        "soft_error_limit",
+        "hard_error_limit",
+        "error_delay",
+    ];
     let s = r.section(root, "smtp", &keys);
     let limit = i128::from(MAX_MESSAGE_SIZE_LIMIT);
     let size = r.get(&s, "max_message_size", |r, e| int(r, e, 1, limit));
@@ -161,6 +172,23 @@ fn read_smtp(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
         r.parsed_list(e, validate::ip_net)
     });
     set(&mut c.smtp.relay_networks, nets.map(without_lines));
+    let sm = &mut c.smtp;
+    for (key, slot) in [
+        ("command_timeout", &mut sm.command_timeout),
+        ("data_timeout", &mut sm.data_timeout),
+        ("error_delay", &mut sm.error_delay),
+    ] {
+        set(slot, r.get(&s, key, |r, e| r.parsed(e, validate::duration)));
+    }
+    let max = i128::from(u32::MAX);
+    set(
+        &mut sm.soft_error_limit,
+        r.get(&s, "soft_error_limit", |r, e| int(r, e, 1, max)),
+    );
+    set(
+        &mut sm.hard_error_limit,
+        r.get(&s, "hard_error_limit", |r, e| int(r, e, 1, max)),
+    );
 }
 
 fn read_greylist(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
@@ -213,5 +241,54 @@ fn read_directory_log(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) 
     set(
         &mut c.log.level,
         r.get(&s, "level", |r, e| r.parsed(e, validate::log_filter)),
+    );
+}
+
+fn fail_action(s: &str) -> Result<FailAction, String> {
+    match s {
+        "reject" => Ok(FailAction::Reject),
+        "junk" => Ok(FailAction::Junk),
+        "mark" => Ok(FailAction::Mark),
+        _ => Err(format!(
+            "{s:?} is not one of \"reject\", \"junk\", \"mark\""
+        )),
+    }
+}
+
+fn reverse_dns(s: &str) -> Result<ReverseDns, String> {
+    match s {
+        "off" => Ok(ReverseDns::Off),
+        "check" => Ok(ReverseDns::Check),
+        "require" => Ok(ReverseDns::Require),
+        _ => Err(format!(
+            "{s:?} is not one of \"off\", \"check\", \"require\""
+        )),
+    }
+}
+
+fn read_auth(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
+    let keys = [
+        "spf_fail",
+        "dmarc_reject",
+        "dmarc_quarantine",
+        "dnsbl",
+        "reverse_dns",
+    ];
+    let s = r.section(root, "auth", &keys);
+    let a = &mut c.auth;
+    for (key, slot) in [
+        ("spf_fail", &mut a.spf_fail),
+        ("dmarc_reject", &mut a.dmarc_reject),
+        ("dmarc_quarantine", &mut a.dmarc_quarantine),
+    ] {
+        set(slot, r.get(&s, key, |r, e| r.parsed(e, fail_action)));
+    }
+    let zones = r.get(&s, "dnsbl", |r, e| {
+        r.parsed_list(e, |d| validate::dns_name(d).map(|d| d.to_ascii_lowercase()))
+    });
+    set(&mut a.dnsbl, zones.map(without_lines));
+    set(
+        &mut a.reverse_dns,
+        r.get(&s, "reverse_dns", |r, e| r.parsed(e, reverse_dns)),
     );
 }

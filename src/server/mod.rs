@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::directory::Directory;
 use crate::dns::{DnsSetupError, Resolver};
-use crate::pipeline::{AuthConfig, Pipeline, PipelineSettings};
+use crate::pipeline::{Pipeline, PipelineSettings};
 use crate::store::Store;
 use crate::tls::{self, TlsError};
 
@@ -83,7 +83,7 @@ impl Services {
         let store = Store::new(db.clone(), config.mail_root(), &config.server.hostname);
         let tls = tls::server_config(&config)?;
         let resolver = Resolver::from_config(&config.dns)?;
-        let settings = PipelineSettings::from_config(&config, &AuthConfig::default());
+        let settings = PipelineSettings::from_config(&config, &config.auth);
         let pipeline = Pipeline::new(settings, db.clone(), resolver.clone());
         Ok(Services {
             config: Arc::new(config),

@@ -65,7 +65,10 @@ impl<S: Transport> Session<S> {
         self.flush().await?;
         let dropped = self.reader.discard_buffered();
         if dropped > 0 {
-            tracing::warn!(octets = dropped, "discarded plaintext pipelined after STARTTLS");
+            tracing::warn!(
+                octets = dropped,
+                "discarded plaintext pipelined after STARTTLS"
+            );
         }
         let stream = self.stream.take().ok_or(Stop::Gone)?;
         let handshake = stream.start_tls(self.services.tls.clone());

@@ -15,7 +15,11 @@ use crate::protocol::smtp::{
 /// The pipeline's reply parts as an SMTP reply.
 pub(super) fn map_reply(r: &pipeline::Reply) -> Reply {
     let s = r.status;
-    Reply::new(r.code, Some(EnhancedStatus::new(s.0, s.1, s.2)), r.text.clone())
+    Reply::new(
+        r.code,
+        Some(EnhancedStatus::new(s.0, s.1, s.2)),
+        r.text.clone(),
+    )
 }
 
 /// The stream's TLS facts as the pipeline's Received header wants them.
@@ -34,7 +38,12 @@ fn new_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    format!("{:x}{:05x}{:04x}", now.as_secs(), now.subsec_micros(), n & 0xffff)
+    format!(
+        "{:x}{:05x}{:04x}",
+        now.as_secs(),
+        now.subsec_micros(),
+        n & 0xffff
+    )
 }
 
 impl<S: Transport> Session<S> {
@@ -146,9 +155,17 @@ impl<S: Transport> Session<S> {
         let id = new_id();
         let tx = std::mem::take(&mut self.tx);
         self.reset_transaction();
-        let sender = tx.from.as_ref().and_then(|f| f.mailbox()).map(super::commands::mailbox_string);
+        let sender = tx
+            .from
+            .as_ref()
+            .and_then(|f| f.mailbox())
+            .map(super::commands::mailbox_string);
         let rcpts: Vec<String> = tx.recipients.iter().map(|r| r.address.clone()).collect();
-        let outcome = self.services.pipeline.on_data(&self.ctx, &id, &rcpts, &message).await;
+        let outcome = self
+            .services
+            .pipeline
+            .on_data(&self.ctx, &id, &rcpts, &message)
+            .await;
         self.ctx.reset_transaction();
         let folder = match &outcome.verdict {
             Verdict::Accept => "INBOX",
@@ -160,7 +177,8 @@ impl<S: Transport> Session<S> {
                 return;
             }
         };
-        let mut stored = format!("Return-Path: <{}>\r\n", sender.clone().unwrap_or_default()).into_bytes();
+        let mut stored =
+            format!("Return-Path: <{}>\r\n", sender.clone().unwrap_or_default()).into_bytes();
         stored.extend_from_slice(&outcome.assemble(&message));
         let mut targets: BTreeMap<String, u64> = BTreeMap::new();
         for r in &tx.recipients {
@@ -168,7 +186,11 @@ impl<S: Transport> Session<S> {
         }
         let targets: Vec<LocalTarget> = targets
             .into_iter()
-            .map(|(account, quota_bytes)| LocalTarget { account, folder: folder.into(), quota_bytes })
+            .map(|(account, quota_bytes)| LocalTarget {
+                account,
+                folder: folder.into(),
+                quota_bytes,
+            })
             .collect();
         let reply = match delivery::deliver_local(&self.services.store, &targets, &stored).await {
             Ok(()) => Reply::queued(&id),
@@ -183,7 +205,11 @@ impl<S: Transport> Session<S> {
             ),
             Err(e) => {
                 tracing::error!(%id, error = %e, "delivery failed");
-                Reply::new(451, Some(EnhancedStatus::new(4, 3, 0)), "Local delivery failed; try again later")
+                Reply::new(
+                    451,
+                    Some(EnhancedStatus::new(4, 3, 0)),
+                    "Local delivery failed; try again later",
+                )
             }
         };
         tracing::info!(%id, from = ?sender, rcpts = rcpts.len(), size = stored.len(), %folder,

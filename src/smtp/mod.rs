@@ -28,8 +28,8 @@ use ipnet::IpNet;
 pub use session::Session;
 
 use crate::config::Config;
-use crate::server::listener::Handler;
 use crate::server::Services;
+use crate::server::listener::Handler;
 
 /// What a listener's sessions are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,11 +73,11 @@ impl SmtpSettings {
             max_message_size: smtp.max_message_size,
             max_recipients: smtp.max_recipients,
             relay_networks: smtp.relay_networks.clone(),
-            command_timeout: Duration::from_secs(300),
-            data_timeout: Duration::from_secs(180),
-            soft_error_limit: 10,
-            hard_error_limit: 20,
-            error_delay: Duration::from_secs(1),
+            command_timeout: smtp.command_timeout.get(),
+            data_timeout: smtp.data_timeout.get(),
+            soft_error_limit: smtp.soft_error_limit,
+            hard_error_limit: smtp.hard_error_limit,
+            error_delay: smtp.error_delay.get(),
         }
     }
 

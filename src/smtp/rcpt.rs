@@ -16,7 +16,11 @@ use crate::pipeline::Verdict;
 use crate::protocol::smtp::{EnhancedStatus, ForwardPath, Reply};
 
 fn reply(code: u16, status: (u8, u16, u16), text: &str) -> Reply {
-    Reply::new(code, Some(EnhancedStatus::new(status.0, status.1, status.2)), text)
+    Reply::new(
+        code,
+        Some(EnhancedStatus::new(status.0, status.1, status.2)),
+        text,
+    )
 }
 
 impl<S: Transport> Session<S> {
@@ -59,7 +63,10 @@ impl<S: Transport> Session<S> {
             return Some(format!("postmaster@{host}"));
         }
         let domains = dir.list_domains().await.ok()?;
-        domains.into_iter().next().map(|d| format!("postmaster@{d}"))
+        domains
+            .into_iter()
+            .next()
+            .map(|d| format!("postmaster@{d}"))
     }
 
     /// Local accounts (with quotas) that `address` delivers to, or the
@@ -78,7 +85,11 @@ impl<S: Transport> Session<S> {
             return Err(Reply::user_unknown());
         };
         if !resolution.remote.is_empty() {
-            return Err(reply(451, (4, 3, 2), "Forwarding to remote addresses is not available yet; try again later"));
+            return Err(reply(
+                451,
+                (4, 3, 2),
+                "Forwarding to remote addresses is not available yet; try again later",
+            ));
         }
         let mut accounts = Vec::with_capacity(resolution.local.len());
         for account in resolution.local {
@@ -90,7 +101,12 @@ impl<S: Transport> Session<S> {
                 return Err(reply(550, (5, 2, 1), "Mailbox disabled"));
             }
             if user.quota_bytes > 0 {
-                let used = self.services.store.quota_usage(&account).await.map_err(|e| temp(&e))?;
+                let used = self
+                    .services
+                    .store
+                    .quota_usage(&account)
+                    .await
+                    .map_err(|e| temp(&e))?;
                 if used.bytes.saturating_add(self.tx.size_hint) > user.quota_bytes {
                     return Err(reply(552, (5, 2, 2), "Mailbox full"));
                 }
@@ -104,7 +120,11 @@ impl<S: Transport> Session<S> {
         let may_relay =
             self.settings.is_relay_client(self.peer.ip()) || self.ctx.authenticated.is_some();
         if may_relay {
-            reply(451, (4, 3, 2), "Relaying is not available yet; try again later")
+            reply(
+                451,
+                (4, 3, 2),
+                "Relaying is not available yet; try again later",
+            )
         } else {
             Reply::relay_denied()
         }

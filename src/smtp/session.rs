@@ -11,8 +11,8 @@ use super::SmtpSettings;
 use crate::net::{self, ReadEnd, Transport};
 use crate::pipeline::{SessionCtx, Verdict};
 use crate::protocol::smtp::{
-    Capabilities, Command, ErrorCounter, ErrorVerdict, LineError, LineLimits, LineReader,
-    ReversePath, Reply, Sequencer,
+    Capabilities, Command, ErrorCounter, ErrorVerdict, LineError, LineLimits, LineReader, Reply,
+    ReversePath, Sequencer,
 };
 use crate::server::{Services, Shutdown};
 
