@@ -42,6 +42,31 @@ enum Command {
     Alias(AliasCmd),
     /// Deliver a message read from stdin into a user's mailbox (like an LDA).
     Deliver(DeliverArgs),
+    /// Inspect and manage greylisting state.
+    #[command(subcommand)]
+    Greylist(GreylistCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum GreylistCmd {
+    /// List greylisted triplets and the permanent allow list.
+    List,
+    /// Never greylist a client network/address or a sender domain (SPF must pass).
+    Allow {
+        /// `192.0.2.0/24`, `192.0.2.7`, `2001:db8::/48` or `example.com`.
+        entry: String,
+    },
+    /// Remove an entry from the allow list.
+    Disallow {
+        /// As given to `allow`.
+        entry: String,
+    },
+    /// Forget triplets: those older than greylist.max_age, or all with --all.
+    Purge {
+        /// Forget every triplet and counter (the allow list stays).
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -153,6 +178,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::User(cmd) => user(&services.directory, &services.store, cmd).await,
         Command::Alias(cmd) => alias(&services.directory, cmd).await,
         Command::Deliver(args) => deliver(&services, args).await,
+        Command::Greylist(cmd) => greylist(&services, cmd).await,
         Command::Serve | Command::CheckConfig => Ok(()),
     };
     services.db.close().await;
@@ -298,6 +324,52 @@ async fn deliver(services: &Services, args: DeliverArgs) -> Result<()> {
             .await
             .with_context(|| format!("delivery to {account} failed"))?;
         println!("delivered to {account}: {}", delivered.path.display());
+    }
+    Ok(())
+}
+
+async fn greylist(services: &Services, cmd: GreylistCmd) -> Result<()> {
+    use postel::pipeline::greylist::admin::{self, AllowEntry};
+    let db = &services.db;
+    match cmd {
+        GreylistCmd::List => {
+            let now = postel::db::now_unix();
+            for t in admin::list(db).await? {
+                let state = if t.passes > 0 {
+                    format!("passed {}x", t.passes)
+                } else {
+                    "waiting".to_string()
+                };
+                let age = now.saturating_sub(t.last_seen / 1000);
+                println!("{}\t{}\t{}\t{state}\tlast seen {age}s ago", t.client, t.sender, t.recipient);
+            }
+            for entry in admin::allowed(db).await? {
+                println!("allow\t{entry}");
+            }
+        }
+        GreylistCmd::Allow { entry } => {
+            let e: AllowEntry = entry.parse()?;
+            admin::allow(db, &e).await?;
+            println!("allowed {e}");
+        }
+        GreylistCmd::Disallow { entry } => {
+            let e: AllowEntry = entry.parse()?;
+            if !admin::disallow(db, &e).await? {
+                bail!("{e} is not on the allow list");
+            }
+            println!("removed {e}");
+        }
+        GreylistCmd::Purge { all } => {
+            let counts = if all {
+                admin::purge_all(db).await?
+            } else {
+                admin::expire(db, services.config.greylist.max_age.get()).await?
+            };
+            println!(
+                "purged {} triplet(s), {} client counter(s), {} DKIM domain(s)",
+                counts.triplets, counts.clients, counts.domains
+            );
+        }
     }
     Ok(())
 }

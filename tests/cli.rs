@@ -16,7 +16,9 @@ impl Cli {
     fn new(t: common::TestDb) -> Cli {
         let config = t.dir.path().join("postel.toml");
         let text = format!(
-            "[server]\nhostname = \"mail.test\"\ndata_dir = \"{}\"\n[database]\nurl = \"{}\"\n",
+            "[server]\nhostname = \"mail.test\"\ndata_dir = \"{}\"\n[database]\nurl = \"{}\"\n\
+             [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = []\nsubmissions = []\n\
+             imap = []\nimaps = []\npop3 = []\npop3s = []\n[dns]\nnameservers = [\"127.0.0.1:9\"]\n",
             t.dir.path().join("data").display(),
             t.url
         );
@@ -197,4 +199,18 @@ async fn serve_logs_ready_and_stops_cleanly_on_sigterm() {
     let status = child.wait().expect("wait");
     assert!(status.success(), "exit after SIGTERM: {status:?}; log: {rest:?}");
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+#[tokio::test]
+async fn greylist_subcommands() {
+    let c = Cli::new(common::sqlite().await);
+    assert!(c.ok(&["greylist", "allow", "192.0.2.0/24"], None).contains("192.0.2.0/24"));
+    c.ok(&["greylist", "allow", "Example.COM"], None);
+    let list = c.ok(&["greylist", "list"], None);
+    assert!(list.contains("allow\t192.0.2.0/24") && list.contains("allow\texample.com"), "{list}");
+    c.ok(&["greylist", "disallow", "example.com"], None);
+    assert!(c.fails(&["greylist", "disallow", "example.com"], None).contains("not on the allow list"));
+    assert!(c.ok(&["greylist", "purge", "--all"], None).contains("purged"));
+    assert!(c.ok(&["greylist", "purge"], None).contains("purged"));
+    assert!(c.fails(&["greylist", "allow", "not a thing!"], None).contains("not a thing"));
 }

@@ -213,6 +213,32 @@ pub async fn start_listeners(
     Ok(addrs)
 }
 
+/// How often background expiry (greylisting state) runs.
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Periodic background work: greylisting expiry.
+fn spawn_housekeeping(
+    services: &Services,
+    tracker: &tokio_util::task::TaskTracker,
+    shutdown: &Shutdown,
+) {
+    let pipeline = services.pipeline.clone();
+    let mut stop = shutdown.clone();
+    tracker.spawn(async move {
+        let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            tokio::select! {
+                _ = stop.wait() => return,
+                _ = tick.tick() => {}
+            }
+            match pipeline.expire().await {
+                Ok(c) => tracing::debug!(triplets = c.triplets, "greylist expiry"),
+                Err(e) => tracing::warn!(error = %e, "greylist expiry failed"),
+            }
+        }
+    });
+}
+
 /// Runs the daemon until SIGTERM or SIGINT.
 ///
 /// # Errors
@@ -227,6 +253,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let (trigger, shutdown) = shutdown_channel();
     let tracker = tokio_util::task::TaskTracker::new();
     start_listeners(&services, &tracker, &shutdown).await?;
+    spawn_housekeeping(&services, &tracker, &shutdown);
     tracing::info!(
         hostname = %services.config.server.hostname,
         data_dir = %services.config.server.data_dir.display(),
