@@ -68,6 +68,9 @@ pub struct Config {
     /// Inbound sender authentication (SPF, DKIM, DMARC) and client checks.
     #[serde(default)]
     pub auth: AuthConfig,
+    /// Message submission (587/465) policy.
+    #[serde(default)]
+    pub submission: SubmissionConfig,
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
@@ -268,6 +271,44 @@ impl Default for DirectoryConfig {
             case_sensitive_local_part: false,
             plus_separator: "+".to_string(),
             postmaster: String::new(),
+        }
+    }
+}
+
+/// Which envelope senders an authenticated user may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderPolicy {
+    /// Their own address, its sub-addresses, and aliases that deliver to them.
+    #[default]
+    Owned,
+    /// Any address in their own domain.
+    Domain,
+    /// Any address (trusted users only).
+    Any,
+}
+
+/// `[submission]`: what authenticated clients may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubmissionConfig {
+    /// Which MAIL FROM addresses a user may use.
+    pub sender_policy: SenderPolicy,
+    /// Refuse (`553 5.7.1`) a message whose header `From:` the user may not use.
+    pub check_header_from: bool,
+    /// Leave the client's IP address out of the `Received:` header.
+    pub hide_client_ip: bool,
+    /// Allow AUTH without TLS for clients on loopback (127.0.0.0/8, ::1).
+    pub allow_plaintext_auth_on_loopback: bool,
+}
+
+impl Default for SubmissionConfig {
+    fn default() -> Self {
+        SubmissionConfig {
+            sender_policy: SenderPolicy::Owned,
+            check_header_from: true,
+            hide_client_ip: false,
+            allow_plaintext_auth_on_loopback: false,
         }
     }
 }

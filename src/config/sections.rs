@@ -12,10 +12,10 @@ use toml_edit::TableLike;
 
 use super::reader::{Entry, Reader};
 use super::validate::{self, MAX_MESSAGE_SIZE_LIMIT};
-use super::{Config, FailAction, ListenConfig, ReverseDns};
+use super::{Config, FailAction, ListenConfig, ReverseDns, SenderPolicy};
 
 /// The top-level tables.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "server",
     "database",
     "tls",
@@ -25,6 +25,7 @@ const SECTIONS: [&str; 10] = [
     "greylist",
     "directory",
     "auth",
+    "submission",
     "log",
 ];
 
@@ -61,6 +62,7 @@ pub(super) fn read_all(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config)
     read_greylist(r, root, c);
     read_directory_log(r, root, c);
     read_auth(r, root, c);
+    read_submission(r, root, c);
     bound
 }
 
@@ -291,4 +293,38 @@ fn read_auth(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
         &mut a.reverse_dns,
         r.get(&s, "reverse_dns", |r, e| r.parsed(e, reverse_dns)),
     );
+}
+
+fn sender_policy(s: &str) -> Result<SenderPolicy, String> {
+    match s {
+        "owned" => Ok(SenderPolicy::Owned),
+        "domain" => Ok(SenderPolicy::Domain),
+        "any" => Ok(SenderPolicy::Any),
+        _ => Err(format!(
+            "{s:?} is not one of \"owned\", \"domain\", \"any\""
+        )),
+    }
+}
+
+fn read_submission(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
+    let keys = [
+        "sender_policy",
+        "check_header_from",
+        "hide_client_ip",
+        "allow_plaintext_auth_on_loopback",
+    ];
+    let s = r.section(root, "submission", &keys);
+    let sub = &mut c.submission;
+    let policy = r.get(&s, "sender_policy", |r, e| r.parsed(e, sender_policy));
+    set(&mut sub.sender_policy, policy);
+    for (key, slot) in [
+        ("check_header_from", &mut sub.check_header_from),
+        ("hide_client_ip", &mut sub.hide_client_ip),
+        (
+            "allow_plaintext_auth_on_loopback",
+            &mut sub.allow_plaintext_auth_on_loopback,
+        ),
+    ] {
+        set(slot, r.get(&s, key, Reader::boolean));
+    }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{address, Address, Directory, DirectoryError};
+use super::{Address, Directory, DirectoryError, address};
 use crate::db::now_unix;
 
 /// How deep alias chains are followed.
@@ -61,13 +61,17 @@ impl Directory {
     pub async fn add_alias(&self, source: &str, targets: &[String]) -> Result<(), DirectoryError> {
         let src = self.alias_source(source).await?;
         if targets.is_empty() {
-            return Err(DirectoryError::InvalidAlias("at least one target is needed".into()));
+            return Err(DirectoryError::InvalidAlias(
+                "at least one target is needed".into(),
+            ));
         }
         let mut canon = Vec::with_capacity(targets.len());
         for t in targets {
             let t = self.canonical(t)?.to_string();
             if t == src {
-                return Err(DirectoryError::InvalidAlias(format!("{src} cannot point to itself")));
+                return Err(DirectoryError::InvalidAlias(format!(
+                    "{src} cannot point to itself"
+                )));
             }
             canon.push(t);
         }
@@ -92,7 +96,11 @@ impl Directory {
     ///
     /// # Errors
     /// Nothing matched; malformed input; database failure.
-    pub async fn delete_alias(&self, source: &str, targets: &[String]) -> Result<u64, DirectoryError> {
+    pub async fn delete_alias(
+        &self,
+        source: &str,
+        targets: &[String],
+    ) -> Result<u64, DirectoryError> {
         let src = match source.strip_prefix('@') {
             Some(d) => format!("@{}", address::normalize_domain(d)?),
             None => self.canonical(source)?.to_string(),
@@ -146,11 +154,10 @@ impl Directory {
     }
 
     async fn user_exists(&self, address: &str) -> Result<bool, DirectoryError> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT enabled FROM users WHERE address = $1")
-                .bind(address)
-                .fetch_optional(self.db.pool())
-                .await?;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT enabled FROM users WHERE address = $1")
+            .bind(address)
+            .fetch_optional(self.db.pool())
+            .await?;
         Ok(row.is_some())
     }
 
@@ -217,6 +224,34 @@ impl Directory {
             return self.postmaster_of(a.domain()).await;
         }
         Ok(Expansion::Nothing)
+    }
+
+    /// Whether `user` may send as `address`: it is the user's own address
+    /// or a sub-address of it, or an alias (not a catch-all) whose
+    /// expansion delivers to the user.
+    ///
+    /// # Errors
+    /// Database failure; a malformed address is simply not owned.
+    pub async fn owns(&self, user: &str, address: &str) -> Result<bool, DirectoryError> {
+        let (Ok(user), Ok(addr)) = (self.canonical(user), self.canonical(address)) else {
+            return Ok(false);
+        };
+        let user = user.to_string();
+        let mut candidates = vec![addr.clone()];
+        candidates.extend(addr.without_subaddress(&self.config.plus_separator));
+        for c in candidates {
+            let c = c.to_string();
+            if c == user {
+                return Ok(true);
+            }
+            if !self.alias_targets(&c).await?.is_empty() {
+                let r = self.resolve(&c).await?;
+                if r.is_some_and(|r| r.local.contains(&user)) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     async fn postmaster_of(&self, domain: &str) -> Result<Expansion, DirectoryError> {

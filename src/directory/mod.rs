@@ -12,15 +12,17 @@
 pub mod address;
 mod aliases;
 pub mod password;
+pub mod throttle;
 mod users;
 
 pub use address::{Address, AddressError};
 pub use aliases::{Alias, Resolution};
 pub use password::Secret;
+pub use throttle::AuthThrottle;
 pub use users::User;
 
 use crate::config::DirectoryConfig;
-use crate::db::{now_unix, Db, DbError};
+use crate::db::{Db, DbError, now_unix};
 
 /// Errors of the directory layer.
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use super::DirectoryError;
 
@@ -65,7 +65,11 @@ pub async fn verify(stored: Option<String>, password: &Secret) -> bool {
     let pw = password.clone();
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&phc)
-            .map(|h| Argon2::default().verify_password(pw.expose().as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(pw.expose().as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await

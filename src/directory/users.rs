@@ -108,9 +108,11 @@ impl Directory {
                 .await?
             }
             None => {
-                sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY address"))
-                    .fetch_all(self.db.pool())
-                    .await?
+                sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users ORDER BY address"
+                ))
+                .fetch_all(self.db.pool())
+                .await?
             }
         };
         Ok(rows.into_iter().map(user_from).collect())
@@ -124,11 +126,12 @@ impl Directory {
         let Ok(addr) = self.canonical(address) else {
             return Ok(None);
         };
-        let row: Option<UserRow> =
-            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE address = $1"))
-                .bind(addr.to_string())
-                .fetch_optional(self.db.pool())
-                .await?;
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE address = $1"
+        ))
+        .bind(addr.to_string())
+        .fetch_optional(self.db.pool())
+        .await?;
         Ok(row.map(user_from))
     }
 
@@ -136,7 +139,11 @@ impl Directory {
     ///
     /// # Errors
     /// Unknown user, empty password, database failure.
-    pub async fn set_password(&self, address: &str, password: &Secret) -> Result<(), DirectoryError> {
+    pub async fn set_password(
+        &self,
+        address: &str,
+        password: &Secret,
+    ) -> Result<(), DirectoryError> {
         if password.expose().is_empty() {
             return Err(DirectoryError::EmptyPassword);
         }

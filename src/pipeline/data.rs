@@ -80,6 +80,7 @@ pub(super) async fn run(
         helo: &ctx.helo,
         rdns: ctx.rdns_name(),
         ip: ctx.ip(),
+        hide_client: ctx.hide_client,
         hostname,
         protocol: ctx.protocol(),
         id,

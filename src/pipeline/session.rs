@@ -23,6 +23,8 @@ pub struct SessionCtx {
     pub authenticated: Option<String>,
     /// Whether the current transaction asked for SMTPUTF8 (RFC 6531).
     pub smtputf8: bool,
+    /// Leave the client's name and address out of `Received:`.
+    pub hide_client: bool,
     pub(super) iprev: Iprev,
     pub(super) client_outcomes: Vec<StageOutcome>,
     pub(super) mail_from: Option<String>,
@@ -40,6 +42,7 @@ impl SessionCtx {
             tls: None,
             authenticated: None,
             smtputf8: false,
+            hide_client: false,
             iprev: Iprev::NotChecked,
             client_outcomes: Vec::new(),
             mail_from: None,

@@ -56,7 +56,10 @@ impl Protocol {
 
     /// Whether TLS starts with the first byte.
     pub fn implicit_tls(self) -> bool {
-        matches!(self, Protocol::Submissions | Protocol::Imaps | Protocol::Pop3s)
+        matches!(
+            self,
+            Protocol::Submissions | Protocol::Imaps | Protocol::Pop3s
+        )
     }
 }
 
@@ -197,7 +200,13 @@ pub fn spawn(
                             }
                         };
                     }
-                    let conn = Conn { stream, peer, local, protocol, id };
+                    let conn = Conn {
+                        stream,
+                        peer,
+                        local,
+                        protocol,
+                        id,
+                    };
                     handler(conn, shutdown).await;
                 }
                 .instrument(span),

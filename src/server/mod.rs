@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::db::{Db, DbError};
-use crate::directory::Directory;
+use crate::directory::{AuthThrottle, Directory};
 use crate::dns::{DnsSetupError, Resolver};
 use crate::pipeline::{Pipeline, PipelineSettings};
 use crate::store::Store;
@@ -68,6 +68,8 @@ pub struct Services {
     pub resolver: Resolver,
     /// The inbound checks.
     pub pipeline: Pipeline,
+    /// Failed-login delays per client address (SMTP, IMAP, POP3).
+    pub auth_throttle: AuthThrottle,
 }
 
 impl Services {
@@ -93,6 +95,7 @@ impl Services {
             tls,
             resolver,
             pipeline,
+            auth_throttle: AuthThrottle::default(),
         })
     }
 }
@@ -168,6 +171,10 @@ const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct BoundAddrs {
     /// `listen.smtp`.
     pub smtp: Vec<std::net::SocketAddr>,
+    /// `listen.submission`.
+    pub submission: Vec<std::net::SocketAddr>,
+    /// `listen.submissions`.
+    pub submissions: Vec<std::net::SocketAddr>,
 }
 
 /// Binds every implemented listener and starts accepting.
@@ -182,24 +189,36 @@ pub async fn start_listeners(
     let mut addrs = BoundAddrs::default();
     use listener::Protocol;
     let listen = &services.config.listen;
-    let smtp = listener::bind(Protocol::Smtp, &listen.smtp).await.map_err(ServerError::Bind)?;
-    let handler = crate::smtp::handler(services.clone(), crate::smtp::Mode::Mta);
-    for bound in smtp {
-        let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
-        tracing::info!(%addr, "listening (smtp)");
-        addrs.smtp.push(addr);
-        listener::spawn(
-            bound,
-            services.tls.clone(),
-            handler.clone(),
-            listener::Limits::default(),
-            tracker.clone(),
-            shutdown.clone(),
-        );
+    use crate::smtp::Mode;
+    let smtp = [
+        (Protocol::Smtp, &listen.smtp, Mode::Mta),
+        (Protocol::Submission, &listen.submission, Mode::Submission),
+        (Protocol::Submissions, &listen.submissions, Mode::Submission),
+    ];
+    for (protocol, list, mode) in smtp {
+        let handler = crate::smtp::handler(services.clone(), mode);
+        for bound in listener::bind(protocol, list)
+            .await
+            .map_err(ServerError::Bind)?
+        {
+            let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
+            tracing::info!(%addr, listener = protocol.name(), "listening");
+            match protocol {
+                Protocol::Smtp => addrs.smtp.push(addr),
+                Protocol::Submission => addrs.submission.push(addr),
+                _ => addrs.submissions.push(addr),
+            }
+            listener::spawn(
+                bound,
+                services.tls.clone(),
+                handler.clone(),
+                listener::Limits::default(),
+                tracker.clone(),
+                shutdown.clone(),
+            );
+        }
     }
     let pending = [
-        ("submission", &listen.submission),
-        ("submissions", &listen.submissions),
         ("imap", &listen.imap),
         ("imaps", &listen.imaps),
         ("pop3", &listen.pop3),
@@ -245,7 +264,7 @@ fn spawn_housekeeping(
 /// Start-up failures ([`ServerError`]); once running it only stops on a
 /// signal.
 pub async fn run(config: Config) -> Result<(), ServerError> {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).map_err(ServerError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
 
@@ -273,7 +292,10 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     notify(&[sd_notify::NotifyState::Stopping]);
     trigger.trigger();
     tracker.close();
-    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait()).await.is_err() {
+    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("sessions still running at the shutdown deadline; closing anyway");
     }
     services.db.close().await;

@@ -35,6 +35,10 @@ impl<S: Transport> Session<S> {
             return;
         }
         let sender = from.mailbox().map(mailbox_string).unwrap_or_default();
+        if self.settings.mode == super::Mode::Submission && !self.may_send_as(&sender).await {
+            self.reply(super::submission::not_owner(&sender));
+            return;
+        }
         let verdict = self.services.pipeline.on_mail(&mut self.ctx, &sender).await;
         self.ctx.smtputf8 = params.smtputf8;
         match verdict {

@@ -155,6 +155,12 @@ impl<S: Transport> Session<S> {
         let id = new_id();
         let tx = std::mem::take(&mut self.tx);
         self.reset_transaction();
+        if let Err(refusal) = self.check_header_from(&message).await {
+            self.ctx.reset_transaction();
+            self.reply(refusal);
+            return;
+        }
+        let added = self.missing_headers(&message, &id);
         let sender = tx
             .from
             .as_ref()
@@ -179,7 +185,11 @@ impl<S: Transport> Session<S> {
         };
         let mut stored =
             format!("Return-Path: <{}>\r\n", sender.clone().unwrap_or_default()).into_bytes();
-        stored.extend_from_slice(&outcome.assemble(&message));
+        let assembled = outcome.assemble(&message);
+        let split = outcome.headers_to_prepend.len();
+        stored.extend_from_slice(&assembled[..split]);
+        stored.extend_from_slice(added.as_bytes());
+        stored.extend_from_slice(&assembled[split..]);
         let mut targets: BTreeMap<String, u64> = BTreeMap::new();
         for r in &tx.recipients {
             targets.extend(r.accounts.iter().cloned());

@@ -14,10 +14,12 @@
 //! MAIL, RSET, STARTTLS and the small verbs), `rcpt.rs` (recipients and
 //! relaying), `data.rs` (DATA, BDAT, end of message).
 
+mod auth;
 mod commands;
 mod data;
 mod rcpt;
 mod session;
+mod submission;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ use ipnet::IpNet;
 
 pub use session::Session;
 
-use crate::config::Config;
+use crate::config::{Config, SubmissionConfig};
 use crate::server::Services;
 use crate::server::listener::Handler;
 
@@ -36,6 +38,9 @@ use crate::server::listener::Handler;
 pub enum Mode {
     /// Mail from the Internet (port 25): no AUTH, inbound checks on.
     Mta,
+    /// Message submission (587 with STARTTLS, 465 with implicit TLS,
+    /// RFC 6409/8314): AUTH required, sender policy, no inbound checks.
+    Submission,
 }
 
 /// Settings of the SMTP sessions, taken from the config once.
@@ -61,6 +66,8 @@ pub struct SmtpSettings {
     pub hard_error_limit: u32,
     /// The delay after an error beyond the soft limit.
     pub error_delay: Duration,
+    /// What submitted mail may say (submission mode).
+    pub submission: SubmissionConfig,
 }
 
 impl SmtpSettings {
@@ -78,6 +85,7 @@ impl SmtpSettings {
             soft_error_limit: smtp.soft_error_limit,
             hard_error_limit: smtp.hard_error_limit,
             error_delay: smtp.error_delay.get(),
+            submission: config.submission.clone(),
         }
     }
 

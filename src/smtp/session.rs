@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
-use super::SmtpSettings;
+use super::{Mode, SmtpSettings};
 use crate::net::{self, ReadEnd, Transport};
 use crate::pipeline::{SessionCtx, Verdict};
 use crate::protocol::smtp::{
@@ -54,6 +54,8 @@ pub struct Session<S: Transport> {
     pub(super) bdat: Option<crate::protocol::smtp::BdatReceiver>,
     pub(super) message: Vec<u8>,
     pub(super) closing: bool,
+    /// The logged-in user (submission).
+    pub(super) user: Option<crate::directory::User>,
     tarpit: bool,
 }
 
@@ -78,6 +80,7 @@ impl<S: Transport> Session<S> {
         if let Some(info) = &tls {
             ctx.start_tls(super::data::tls_info(info));
         }
+        ctx.hide_client = settings.mode == Mode::Submission && settings.submission.hide_client_ip;
         Session {
             stream: Some(stream),
             peer,
@@ -94,6 +97,7 @@ impl<S: Transport> Session<S> {
             bdat: None,
             message: Vec::new(),
             closing: false,
+            user: None,
             tarpit: false,
         }
     }
@@ -101,7 +105,9 @@ impl<S: Transport> Session<S> {
     /// Runs the session to its end.
     pub async fn run(mut self) {
         tracing::info!(peer = %self.peer, "connected");
-        self.client_verdict = self.services.pipeline.check_client(&mut self.ctx).await;
+        if self.settings.mode == Mode::Mta {
+            self.client_verdict = self.services.pipeline.check_client(&mut self.ctx).await;
+        }
         self.reply(Reply::greeting(&self.settings.hostname));
         let _ = self.serve().await;
         if let Some(mut s) = self.stream.take() {
@@ -195,7 +201,11 @@ impl<S: Transport> Session<S> {
             pipelining: true,
             size: Some(self.settings.max_message_size),
             starttls: !self.seq.is_tls(),
-            auth: Vec::new(),
+            auth: if self.auth_allowed() {
+                vec!["PLAIN".into(), "LOGIN".into()]
+            } else {
+                Vec::new()
+            },
             enhanced_status_codes: true,
             eight_bit_mime: true,
             binary_mime: false,
@@ -212,6 +222,10 @@ impl<S: Transport> Session<S> {
                 return Ok(());
             }
         };
+        if let Err(refusal) = self.submission_gate(&command) {
+            self.reply(refusal);
+            return Ok(());
+        }
         if let Err(refusal) = self.seq.check(&command, &self.capabilities()) {
             self.reply(refusal);
             if let Command::Bdat { size, .. } = command {
@@ -237,7 +251,10 @@ impl<S: Transport> Session<S> {
             Command::Vrfy(_) => self.reply(Reply::vrfy()),
             Command::Expn(_) => self.reply(Reply::expn_disabled()),
             Command::StartTls => return self.handle_starttls().await,
-            Command::Auth { .. } => self.reply(Reply::auth_not_enabled()),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => return self.handle_auth(mechanism, initial_response).await,
         }
         Ok(())
     }

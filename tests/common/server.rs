@@ -19,6 +19,10 @@ pub struct TestServer {
     pub services: Services,
     /// The SMTP (port 25 role) listener address.
     pub smtp: SocketAddr,
+    /// The submission (587 role, STARTTLS) listener address.
+    pub submission: SocketAddr,
+    /// The submissions (465 role, implicit TLS) listener address.
+    pub submissions: SocketAddr,
     /// The test DNS server the server resolves through.
     pub dns: TestDns,
     /// The data directory.
@@ -77,7 +81,7 @@ impl Builder {
             "[server]\nhostname = \"mail.test\"\ndata_dir = \"{}\"\n\
              [database]\nurl = \"{}\"\n\
              [dns]\nnameservers = [\"{}\"]\n\
-             [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = []\nsubmissions = []\n\
+             [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
              imap = []\nimaps = []\npop3 = []\npop3s = []\n",
             data_dir.display(),
             db.url,
@@ -101,6 +105,16 @@ impl Builder {
         TestServer {
             services,
             smtp,
+            submission: bound
+                .submission
+                .first()
+                .copied()
+                .expect("a submission listener"),
+            submissions: bound
+                .submissions
+                .first()
+                .copied()
+                .expect("a submissions listener"),
             dns,
             data_dir,
             trigger,

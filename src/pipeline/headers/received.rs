@@ -38,6 +38,8 @@ pub struct ReceivedInfo<'a> {
     pub rdns: Option<&'a str>,
     /// The client's address.
     pub ip: IpAddr,
+    /// Leave the client's name and address out (submission privacy).
+    pub hide_client: bool,
     /// Our hostname.
     pub hostname: &'a str,
     /// RFC 3848 / RFC 6531 protocol name (see [`protocol_name`]).
@@ -89,10 +91,17 @@ pub fn build(info: &ReceivedInfo<'_>) -> String {
         helo
     };
     let rdns = info.rdns.map(sanitize).filter(|n| !n.is_empty());
+    let client = if info.hide_client {
+        String::new()
+    } else {
+        format!(
+            " ({} {})",
+            rdns.as_deref().unwrap_or("unknown"),
+            address_literal(info.ip)
+        )
+    };
     let mut out = format!(
-        "Received: from {helo} ({} {})\r\n\tby {} (Postel) with {} id {}",
-        rdns.as_deref().unwrap_or("unknown"),
-        address_literal(info.ip),
+        "Received: from {helo}{client}\r\n\tby {} (Postel) with {} id {}",
         sanitize(info.hostname),
         info.protocol,
         sanitize(info.id),
@@ -139,6 +148,7 @@ mod tests {
             helo: "client.example",
             rdns: None,
             ip: "192.0.2.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            hide_client: false,
             hostname: "mx.test",
             protocol: protocol_name(true, tls.is_some(), false, false),
             id: "ABC123",
