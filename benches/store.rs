@@ -44,8 +44,9 @@ fn value_or(v: Option<String>, default: usize) -> usize {
 }
 
 fn message(n: u64) -> Vec<u8> {
-    let mut m = format!("From: bench@remote.test\r\nTo: alice@bench.test\r\nSubject: message {n}\r\n\r\n")
-        .into_bytes();
+    let mut m =
+        format!("From: bench@remote.test\r\nTo: alice@bench.test\r\nSubject: message {n}\r\n\r\n")
+            .into_bytes();
     while m.len() < 4096 - 2 {
         m.extend_from_slice(b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd\r\n");
     }
@@ -97,7 +98,12 @@ async fn store_rate(store: &Store, account: &str, writers: usize, count: usize) 
     let mut tasks = Vec::new();
     let lat = Arc::new(AtomicU64::new(0));
     for _ in 0..writers {
-        let (store, next, lat, account) = (store.clone(), next.clone(), lat.clone(), account.to_string());
+        let (store, next, lat, account) = (
+            store.clone(),
+            next.clone(),
+            lat.clone(),
+            account.to_string(),
+        );
         tasks.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -105,7 +111,10 @@ async fn store_rate(store: &Store, account: &str, writers: usize, count: usize) 
                     return;
                 }
                 let t = Instant::now();
-                store.deliver(&account, "INBOX", &message(n), 0).await.expect("deliver");
+                store
+                    .deliver(&account, "INBOX", &message(n), 0)
+                    .await
+                    .expect("deliver");
                 lat.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
             }
         }));
@@ -114,7 +123,10 @@ async fn store_rate(store: &Store, account: &str, writers: usize, count: usize) 
         t.await.expect("join");
     }
     let rate = count as f64 / start.elapsed().as_secs_f64();
-    (rate, Duration::from_micros(lat.load(Ordering::Relaxed) / count as u64))
+    (
+        rate,
+        Duration::from_micros(lat.load(Ordering::Relaxed) / count as u64),
+    )
 }
 
 /// Fills a folder with `n` messages quickly (no fsync: this measures the
@@ -133,7 +145,9 @@ async fn main() {
     let a = args();
     let _ = std::fs::remove_dir_all(&a.dir);
     std::fs::create_dir_all(&a.dir).expect("bench dir");
-    let db = Db::open(&format!("sqlite://{}/postel.db", a.dir.display())).await.expect("db");
+    let db = Db::open(&format!("sqlite://{}/postel.db", a.dir.display()))
+        .await
+        .expect("db");
     let store = Store::new(db, a.dir.join("mail"), "bench.test");
     println!("| case | writers | result |");
     println!("|---|---|---|");
@@ -165,7 +179,14 @@ async fn main() {
         assert_eq!(snap.messages.len(), a.scan);
     }
     warm.sort();
-    println!("| index: first sync (assigns {} UIDs) | 1 | {:.0} ms |", a.scan, first.as_secs_f64() * 1000.0);
-    println!("| index: warm sync, unchanged folder (median of 5) | 1 | {:.1} ms |", warm[2].as_secs_f64() * 1000.0);
+    println!(
+        "| index: first sync (assigns {} UIDs) | 1 | {:.0} ms |",
+        a.scan,
+        first.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| index: warm sync, unchanged folder (median of 5) | 1 | {:.1} ms |",
+        warm[2].as_secs_f64() * 1000.0
+    );
     let _ = std::fs::remove_dir_all(&a.dir);
 }

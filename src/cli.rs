@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use postel::config::{self, Config};
@@ -19,7 +19,13 @@ use postel::store::Store;
 #[command(name = "postel", version, about, long_about = None)]
 pub struct Cli {
     /// Configuration file.
-    #[arg(short, long, env = "POSTEL_CONFIG", default_value = "/etc/postel/postel.toml", global = true)]
+    #[arg(
+        short,
+        long,
+        env = "POSTEL_CONFIG",
+        default_value = "/etc/postel/postel.toml",
+        global = true
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -249,7 +255,10 @@ async fn user(dir: &Directory, store: &Store, cmd: UserCmd) -> Result<()> {
         UserCmd::Del { address, purge } => {
             let addr = dir.delete_user(&address).await?;
             store.delete_account(&addr, purge).await?;
-            println!("deleted user {addr}{}", if purge { " and its mail" } else { "" });
+            println!(
+                "deleted user {addr}{}",
+                if purge { " and its mail" } else { "" }
+            );
         }
         UserCmd::List { domain } => {
             for u in dir.list_users(domain.as_deref()).await? {
@@ -341,7 +350,10 @@ async fn greylist(services: &Services, cmd: GreylistCmd) -> Result<()> {
                     "waiting".to_string()
                 };
                 let age = now.saturating_sub(t.last_seen / 1000);
-                println!("{}\t{}\t{}\t{state}\tlast seen {age}s ago", t.client, t.sender, t.recipient);
+                println!(
+                    "{}\t{}\t{}\t{state}\tlast seen {age}s ago",
+                    t.client, t.sender, t.recipient
+                );
             }
             for entry in admin::allowed(db).await? {
                 println!("allow\t{entry}");

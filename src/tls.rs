@@ -92,7 +92,10 @@ impl ResolvesServerCert for CertResolver {
 /// Where the self-signed fallback lives.
 pub fn self_signed_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
     let dir = data_dir.join("tls");
-    (dir.join("selfsigned-cert.pem"), dir.join("selfsigned-key.pem"))
+    (
+        dir.join("selfsigned-cert.pem"),
+        dir.join("selfsigned-key.pem"),
+    )
 }
 
 /// Builds the server configuration for `config`.
@@ -158,7 +161,11 @@ pub fn ensure_self_signed(data_dir: &Path, hostname: &str) -> Result<(PathBuf, P
         path: dir.to_path_buf(),
         source,
     })?;
-    write_private(&key_path, certified.key_pair.serialize_pem().as_bytes(), 0o600)?;
+    write_private(
+        &key_path,
+        certified.key_pair.serialize_pem().as_bytes(),
+        0o600,
+    )?;
     write_private(&cert_path, certified.cert.pem().as_bytes(), 0o644)?;
     tracing::info!(cert = %cert_path.display(), %hostname, "generated a self-signed certificate");
     Ok((cert_path, key_path))

@@ -36,7 +36,11 @@ impl Cli {
 
     fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.run(args, stdin);
-        assert!(out.status.success(), "postel {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "postel {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -45,8 +49,15 @@ impl Cli {
         let out = self.run(args, stdin);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(!out.status.success(), "postel {args:?} should fail");
-        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "one line expected: {err}"
+        );
         err
     }
 }
@@ -75,40 +86,104 @@ async fn domain_user_alias_round_trips() {
     for t in common::all_dbs().await {
         let label = t.label;
         let c = Cli::new(t);
-        assert!(c.ok(&["domain", "add", "Example.org"], None).contains("example.org"));
-        assert!(c.fails(&["domain", "add", "example.org"], None).contains("already exists"), "{label}");
+        assert!(
+            c.ok(&["domain", "add", "Example.org"], None)
+                .contains("example.org")
+        );
+        assert!(
+            c.fails(&["domain", "add", "example.org"], None)
+                .contains("already exists"),
+            "{label}"
+        );
         assert_eq!(c.ok(&["domain", "list"], None), "example.org\n");
 
-        c.ok(&["user", "add", "alice@example.org", "--quota", "1048576"], Some("hunter2 long\n"));
+        c.ok(
+            &["user", "add", "alice@example.org", "--quota", "1048576"],
+            Some("hunter2 long\n"),
+        );
         c.ok(&["user", "add", "bob@example.org"], Some("pw\n"));
-        assert!(c.fails(&["user", "add", "alice@example.org"], Some("x\n")).contains("already exists"));
-        assert!(c.fails(&["user", "add", "eve@nowhere.test"], Some("x\n")).contains("nowhere.test"));
-        assert!(c.fails(&["user", "add", "eve@example.org"], Some("\n")).contains("password"));
+        assert!(
+            c.fails(&["user", "add", "alice@example.org"], Some("x\n"))
+                .contains("already exists")
+        );
+        assert!(
+            c.fails(&["user", "add", "eve@nowhere.test"], Some("x\n"))
+                .contains("nowhere.test")
+        );
+        assert!(
+            c.fails(&["user", "add", "eve@example.org"], Some("\n"))
+                .contains("password")
+        );
 
         let list = c.ok(&["user", "list"], None);
-        assert!(list.contains("alice@example.org\tquota=1048576\tenabled"), "{list}");
+        assert!(
+            list.contains("alice@example.org\tquota=1048576\tenabled"),
+            "{list}"
+        );
         assert!(list.contains("bob@example.org\tquota=unlimited"), "{list}");
-        assert!(!list.contains("argon2") && !list.contains('$'), "hashes must never be printed: {list}");
+        assert!(
+            !list.contains("argon2") && !list.contains('$'),
+            "hashes must never be printed: {list}"
+        );
 
         // The account's Maildir exists with its default folders.
         let root = c.data().join("mail/example.org/alice");
-        for sub in ["cur", "new", "tmp", ".Sent/cur", ".Drafts/new", ".Trash/tmp", ".Junk/cur", ".Archive/cur"] {
+        for sub in [
+            "cur",
+            "new",
+            "tmp",
+            ".Sent/cur",
+            ".Drafts/new",
+            ".Trash/tmp",
+            ".Junk/cur",
+            ".Archive/cur",
+        ] {
             assert!(root.join(sub).is_dir(), "{label}: missing {sub}");
         }
 
         c.ok(&["user", "passwd", "alice@example.org"], Some("changed\n"));
-        assert!(c.fails(&["user", "passwd", "nobody@example.org"], Some("x\n")).contains("nobody@example.org"));
+        assert!(
+            c.fails(&["user", "passwd", "nobody@example.org"], Some("x\n"))
+                .contains("nobody@example.org")
+        );
 
-        c.ok(&["alias", "add", "team@example.org", "alice@example.org", "bob@example.org"], None);
+        c.ok(
+            &[
+                "alias",
+                "add",
+                "team@example.org",
+                "alice@example.org",
+                "bob@example.org",
+            ],
+            None,
+        );
         c.ok(&["alias", "add", "@example.org", "bob@example.org"], None);
         let aliases = c.ok(&["alias", "list"], None);
-        assert!(aliases.contains("team@example.org\talice@example.org"), "{aliases}");
-        assert!(aliases.contains("@example.org\tbob@example.org"), "{aliases}");
-        c.ok(&["alias", "del", "team@example.org", "bob@example.org"], None);
-        assert!(!c.ok(&["alias", "list"], None).contains("team@example.org\tbob"));
-        assert!(c.fails(&["alias", "del", "ghost@example.org"], None).contains("no such alias"));
+        assert!(
+            aliases.contains("team@example.org\talice@example.org"),
+            "{aliases}"
+        );
+        assert!(
+            aliases.contains("@example.org\tbob@example.org"),
+            "{aliases}"
+        );
+        c.ok(
+            &["alias", "del", "team@example.org", "bob@example.org"],
+            None,
+        );
+        assert!(
+            !c.ok(&["alias", "list"], None)
+                .contains("team@example.org\tbob")
+        );
+        assert!(
+            c.fails(&["alias", "del", "ghost@example.org"], None)
+                .contains("no such alias")
+        );
 
-        assert!(c.fails(&["domain", "del", "example.org"], None).contains("user"));
+        assert!(
+            c.fails(&["domain", "del", "example.org"], None)
+                .contains("user")
+        );
         c.ok(&["user", "del", "bob@example.org"], None);
         c.ok(&["user", "del", "alice@example.org", "--purge"], None);
         assert!(!root.exists(), "purge removes the Maildir");
@@ -122,32 +197,57 @@ async fn deliver_subcommand_stores_a_message() {
     let c = Cli::new(common::sqlite().await);
     c.ok(&["domain", "add", "example.org"], None);
     c.ok(&["user", "add", "alice@example.org"], Some("pw\n"));
-    c.ok(&["deliver", "alice+x@example.org"], Some("Subject: hi\n\nbody\n"));
+    c.ok(
+        &["deliver", "alice+x@example.org"],
+        Some("Subject: hi\n\nbody\n"),
+    );
     let new = c.data().join("mail/example.org/alice/new");
     let files: Vec<_> = std::fs::read_dir(&new).expect("new/").collect();
     assert_eq!(files.len(), 1);
-    assert!(c.fails(&["deliver", "nobody@example.org"], Some("x\n")).contains("nobody"));
+    assert!(
+        c.fails(&["deliver", "nobody@example.org"], Some("x\n"))
+            .contains("nobody")
+    );
 }
 
 #[test]
 fn check_config_reports_problems_with_file_line_and_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[server]\nhostname = \"ok.test\"\n\n[greylist]\ndelay = \"5 parsecs\"\n").expect("write");
+    std::fs::write(
+        &cfg,
+        "[server]\nhostname = \"ok.test\"\n\n[greylist]\ndelay = \"5 parsecs\"\n",
+    )
+    .expect("write");
     let out = run_with(&cfg, &["check-config"], None);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml:5:") && err.contains("greylist.delay"), "{err}");
+    assert!(
+        err.contains("bad.toml:5:") && err.contains("greylist.delay"),
+        "{err}"
+    );
 
     let good = dir.path().join("good.toml");
-    std::fs::write(&good, format!("[server]\ndata_dir = \"{}\"\n", dir.path().display())).expect("write");
+    std::fs::write(
+        &good,
+        format!("[server]\ndata_dir = \"{}\"\n", dir.path().display()),
+    )
+    .expect("write");
     let out = run_with(&good, &["check-config"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn missing_config_is_one_clear_line() {
-    let out = run_with(Path::new("/nonexistent/postel.toml"), &["domain", "list"], None);
+    let out = run_with(
+        Path::new("/nonexistent/postel.toml"),
+        &["domain", "list"],
+        None,
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/postel.toml"), "{err}");
@@ -159,13 +259,21 @@ fn every_subcommand_has_help() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("x.toml");
     for args in [
-        vec!["--help"], vec!["serve", "--help"], vec!["check-config", "--help"],
-        vec!["domain", "add", "--help"], vec!["user", "add", "--help"], vec!["user", "passwd", "--help"],
-        vec!["alias", "add", "--help"], vec!["deliver", "--help"],
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["check-config", "--help"],
+        vec!["domain", "add", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "passwd", "--help"],
+        vec!["alias", "add", "--help"],
+        vec!["deliver", "--help"],
     ] {
         let out = run_with(&cfg, &args, None);
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
@@ -193,24 +301,45 @@ async fn serve_logs_ready_and_stops_cleanly_on_sigterm() {
     // The self-signed certificate was prepared.
     assert!(c.data().join("tls/selfsigned-cert.pem").is_file());
     let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = child.wait().expect("wait");
-    assert!(status.success(), "exit after SIGTERM: {status:?}; log: {rest:?}");
+    assert!(
+        status.success(),
+        "exit after SIGTERM: {status:?}; log: {rest:?}"
+    );
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
 }
 
 #[tokio::test]
 async fn greylist_subcommands() {
     let c = Cli::new(common::sqlite().await);
-    assert!(c.ok(&["greylist", "allow", "192.0.2.0/24"], None).contains("192.0.2.0/24"));
+    assert!(
+        c.ok(&["greylist", "allow", "192.0.2.0/24"], None)
+            .contains("192.0.2.0/24")
+    );
     c.ok(&["greylist", "allow", "Example.COM"], None);
     let list = c.ok(&["greylist", "list"], None);
-    assert!(list.contains("allow\t192.0.2.0/24") && list.contains("allow\texample.com"), "{list}");
+    assert!(
+        list.contains("allow\t192.0.2.0/24") && list.contains("allow\texample.com"),
+        "{list}"
+    );
     c.ok(&["greylist", "disallow", "example.com"], None);
-    assert!(c.fails(&["greylist", "disallow", "example.com"], None).contains("not on the allow list"));
-    assert!(c.ok(&["greylist", "purge", "--all"], None).contains("purged"));
+    assert!(
+        c.fails(&["greylist", "disallow", "example.com"], None)
+            .contains("not on the allow list")
+    );
+    assert!(
+        c.ok(&["greylist", "purge", "--all"], None)
+            .contains("purged")
+    );
     assert!(c.ok(&["greylist", "purge"], None).contains("purged"));
-    assert!(c.fails(&["greylist", "allow", "not a thing!"], None).contains("not a thing"));
+    assert!(
+        c.fails(&["greylist", "allow", "not a thing!"], None)
+            .contains("not a thing")
+    );
 }

@@ -317,8 +317,11 @@ fn auth_and_smtp_timeout_keys_parse_and_bad_values_are_named() {
     assert_eq!(ok.auth.dnsbl, vec!["zen.spamhaus.org".to_string()]);
     assert_eq!(ok.smtp.command_timeout.get().as_secs(), 120);
     assert_eq!(ok.smtp.hard_error_limit, 5);
-    let err = postel::config::load::parse(path, "[auth]\nspf_fail = \"bounce\"\n\n[smtp]\ndata_timeout = \"soon\"\n")
-        .expect_err("invalid");
+    let err = postel::config::load::parse(
+        path,
+        "[auth]\nspf_fail = \"bounce\"\n\n[smtp]\ndata_timeout = \"soon\"\n",
+    )
+    .expect_err("invalid");
     let text = err.to_string();
     assert!(text.contains("test.toml:2: auth.spf_fail:"), "{text}");
     assert!(text.contains("test.toml:5: smtp.data_timeout:"), "{text}");

@@ -21,14 +21,30 @@ fn local(v: &[&str]) -> Resolution {
 async fn domains_round_trip() {
     for t in common::all_dbs().await {
         let d = dir_of(&t);
-        assert_eq!(d.add_domain("Example.ORG").await.expect("add"), "example.org");
-        assert!(matches!(d.add_domain("example.org").await, Err(DirectoryError::DomainExists(_))), "{}", t.label);
+        assert_eq!(
+            d.add_domain("Example.ORG").await.expect("add"),
+            "example.org"
+        );
+        assert!(
+            matches!(
+                d.add_domain("example.org").await,
+                Err(DirectoryError::DomainExists(_))
+            ),
+            "{}",
+            t.label
+        );
         d.add_domain("b.test").await.expect("add");
-        assert_eq!(d.list_domains().await.expect("list"), vec!["b.test", "example.org"]);
+        assert_eq!(
+            d.list_domains().await.expect("list"),
+            vec!["b.test", "example.org"]
+        );
         assert!(d.is_local_domain("EXAMPLE.org").await.expect("q"));
         d.delete_domain("b.test").await.expect("del");
         assert!(!d.is_local_domain("b.test").await.expect("q"));
-        assert!(matches!(d.delete_domain("b.test").await, Err(DirectoryError::NoSuchDomain(_))));
+        assert!(matches!(
+            d.delete_domain("b.test").await,
+            Err(DirectoryError::NoSuchDomain(_))
+        ));
         assert!(d.add_domain("bad domain").await.is_err());
     }
 }
@@ -43,34 +59,96 @@ async fn users_round_trip_and_password_checks() {
             Err(DirectoryError::NoSuchDomain(_))
         ));
         d.add_domain("example.org").await.expect("domain");
-        let u = d.add_user("Alice@Example.org", &pw, 1000).await.expect("add");
+        let u = d
+            .add_user("Alice@Example.org", &pw, 1000)
+            .await
+            .expect("add");
         assert_eq!(u.address, "alice@example.org");
+        assert!(
+            matches!(
+                d.add_user("ALICE@example.org", &pw, 0).await,
+                Err(DirectoryError::UserExists(_))
+            ),
+            "{}",
+            t.label
+        );
         assert!(matches!(
-            d.add_user("ALICE@example.org", &pw, 0).await,
-            Err(DirectoryError::UserExists(_))
-        ), "{}", t.label);
-        assert!(matches!(d.add_user("x@example.org", &Secret::new(""), 0).await, Err(DirectoryError::EmptyPassword)));
+            d.add_user("x@example.org", &Secret::new(""), 0).await,
+            Err(DirectoryError::EmptyPassword)
+        ));
 
-        let ok = d.verify_password("alice@EXAMPLE.org", &pw).await.expect("verify");
+        let ok = d
+            .verify_password("alice@EXAMPLE.org", &pw)
+            .await
+            .expect("verify");
         assert_eq!(ok.map(|u| u.quota_bytes), Some(1000));
-        assert!(d.verify_password("alice@example.org", &Secret::new("wrong")).await.expect("v").is_none());
-        assert!(d.verify_password("nobody@example.org", &pw).await.expect("v").is_none());
-        assert!(d.verify_password("not an address", &pw).await.expect("v").is_none());
+        assert!(
+            d.verify_password("alice@example.org", &Secret::new("wrong"))
+                .await
+                .expect("v")
+                .is_none()
+        );
+        assert!(
+            d.verify_password("nobody@example.org", &pw)
+                .await
+                .expect("v")
+                .is_none()
+        );
+        assert!(
+            d.verify_password("not an address", &pw)
+                .await
+                .expect("v")
+                .is_none()
+        );
 
-        d.set_password("alice@example.org", &Secret::new("new one")).await.expect("passwd");
-        assert!(d.verify_password("alice@example.org", &pw).await.expect("v").is_none());
-        assert!(d.verify_password("alice@example.org", &Secret::new("new one")).await.expect("v").is_some());
+        d.set_password("alice@example.org", &Secret::new("new one"))
+            .await
+            .expect("passwd");
+        assert!(
+            d.verify_password("alice@example.org", &pw)
+                .await
+                .expect("v")
+                .is_none()
+        );
+        assert!(
+            d.verify_password("alice@example.org", &Secret::new("new one"))
+                .await
+                .expect("v")
+                .is_some()
+        );
 
-        d.set_enabled("alice@example.org", false).await.expect("disable");
-        assert!(d.verify_password("alice@example.org", &Secret::new("new one")).await.expect("v").is_none());
+        d.set_enabled("alice@example.org", false)
+            .await
+            .expect("disable");
+        assert!(
+            d.verify_password("alice@example.org", &Secret::new("new one"))
+                .await
+                .expect("v")
+                .is_none()
+        );
 
         d.set_quota("alice@example.org", 5).await.expect("quota");
-        assert_eq!(d.get_user("alice@example.org").await.expect("get").map(|u| u.quota_bytes), Some(5));
+        assert_eq!(
+            d.get_user("alice@example.org")
+                .await
+                .expect("get")
+                .map(|u| u.quota_bytes),
+            Some(5)
+        );
 
-        assert!(matches!(d.delete_domain("example.org").await, Err(DirectoryError::DomainInUse { .. })));
-        assert_eq!(d.list_users(Some("example.org")).await.expect("list").len(), 1);
+        assert!(matches!(
+            d.delete_domain("example.org").await,
+            Err(DirectoryError::DomainInUse { .. })
+        ));
+        assert_eq!(
+            d.list_users(Some("example.org")).await.expect("list").len(),
+            1
+        );
         d.delete_user("alice@example.org").await.expect("del");
-        assert!(matches!(d.delete_user("alice@example.org").await, Err(DirectoryError::NoSuchUser(_))));
+        assert!(matches!(
+            d.delete_user("alice@example.org").await,
+            Err(DirectoryError::NoSuchUser(_))
+        ));
     }
 }
 
@@ -81,24 +159,42 @@ async fn resolution_follows_users_aliases_subaddresses_catchall_and_postmaster()
         let pw = Secret::new("pw");
         d.add_domain("example.org").await.expect("domain");
         d.add_domain("other.test").await.expect("domain");
-        d.add_user("alice@example.org", &pw, 0).await.expect("alice");
+        d.add_user("alice@example.org", &pw, 0)
+            .await
+            .expect("alice");
         d.add_user("bob@example.org", &pw, 0).await.expect("bob");
 
         let r = |a: &'static str| {
             let d = d.clone();
             async move { d.resolve(a).await.expect("resolve") }
         };
-        assert_eq!(r("Alice@example.org").await, Some(local(&["alice@example.org"])));
-        assert_eq!(r("alice+lists@example.org").await, Some(local(&["alice@example.org"])));
+        assert_eq!(
+            r("Alice@example.org").await,
+            Some(local(&["alice@example.org"]))
+        );
+        assert_eq!(
+            r("alice+lists@example.org").await,
+            Some(local(&["alice@example.org"]))
+        );
         assert_eq!(r("nobody@example.org").await, None, "{}", t.label);
         // postmaster exists without being created: the domain's oldest user.
-        assert_eq!(r("postmaster@example.org").await, Some(local(&["alice@example.org"])));
+        assert_eq!(
+            r("postmaster@example.org").await,
+            Some(local(&["alice@example.org"]))
+        );
         // other.test has no users: its postmaster goes nowhere yet.
         assert_eq!(r("postmaster@other.test").await, None);
 
-        d.add_alias("team@example.org", &["alice@example.org".into(), "bob@example.org".into(), "ext@remote.test".into()])
-            .await
-            .expect("alias");
+        d.add_alias(
+            "team@example.org",
+            &[
+                "alice@example.org".into(),
+                "bob@example.org".into(),
+                "ext@remote.test".into(),
+            ],
+        )
+        .await
+        .expect("alias");
         assert_eq!(
             r("team@example.org").await,
             Some(Resolution {
@@ -106,24 +202,55 @@ async fn resolution_follows_users_aliases_subaddresses_catchall_and_postmaster()
                 remote: vec!["ext@remote.test".into()],
             })
         );
-        assert_eq!(r("team+x@example.org").await.map(|x| x.local.len()), Some(2));
+        assert_eq!(
+            r("team+x@example.org").await.map(|x| x.local.len()),
+            Some(2)
+        );
 
         // Loops are cut, and an alias chain to a user still resolves.
-        d.add_alias("a@example.org", &["b@example.org".into()]).await.expect("a");
-        d.add_alias("b@example.org", &["a@example.org".into(), "bob@example.org".into()]).await.expect("b");
+        d.add_alias("a@example.org", &["b@example.org".into()])
+            .await
+            .expect("a");
+        d.add_alias(
+            "b@example.org",
+            &["a@example.org".into(), "bob@example.org".into()],
+        )
+        .await
+        .expect("b");
         assert_eq!(r("a@example.org").await, Some(local(&["bob@example.org"])));
 
         // Catch-all takes what nothing else does; users still win.
-        d.add_alias("@example.org", &["bob@example.org".into()]).await.expect("catch-all");
-        assert_eq!(r("anything@example.org").await, Some(local(&["bob@example.org"])));
-        assert_eq!(r("alice@example.org").await, Some(local(&["alice@example.org"])));
+        d.add_alias("@example.org", &["bob@example.org".into()])
+            .await
+            .expect("catch-all");
+        assert_eq!(
+            r("anything@example.org").await,
+            Some(local(&["bob@example.org"]))
+        );
+        assert_eq!(
+            r("alice@example.org").await,
+            Some(local(&["alice@example.org"]))
+        );
 
         // Aliases need a local source domain; deletion reports misses.
-        assert!(matches!(d.add_alias("x@nowhere.test", &["bob@example.org".into()]).await, Err(DirectoryError::NoSuchDomain(_))));
+        assert!(matches!(
+            d.add_alias("x@nowhere.test", &["bob@example.org".into()])
+                .await,
+            Err(DirectoryError::NoSuchDomain(_))
+        ));
         assert_eq!(d.delete_alias("@example.org", &[]).await.expect("del"), 1);
-        assert!(matches!(d.delete_alias("@example.org", &[]).await, Err(DirectoryError::NoSuchAlias(_))));
+        assert!(matches!(
+            d.delete_alias("@example.org", &[]).await,
+            Err(DirectoryError::NoSuchAlias(_))
+        ));
         assert_eq!(r("anything@example.org").await, None);
-        assert!(d.list_aliases().await.expect("list").iter().any(|a| a.source == "team@example.org"));
+        assert!(
+            d.list_aliases()
+                .await
+                .expect("list")
+                .iter()
+                .any(|a| a.source == "team@example.org")
+        );
     }
 }
 
@@ -137,10 +264,23 @@ async fn configured_postmaster_and_case_sensitive_local_parts() {
         };
         let d = Directory::new(t.db.clone(), cfg);
         d.add_domain("example.org").await.expect("domain");
-        d.add_user("Boss@example.org", &Secret::new("pw"), 0).await.expect("user");
-        assert_eq!(d.resolve("postmaster@example.org").await.expect("r"), Some(local(&["Boss@example.org"])));
-        assert_eq!(d.resolve("boss@example.org").await.expect("r"), None, "{}", t.label);
-        assert_eq!(d.resolve("Boss-x@example.org").await.expect("r"), Some(local(&["Boss@example.org"])));
+        d.add_user("Boss@example.org", &Secret::new("pw"), 0)
+            .await
+            .expect("user");
+        assert_eq!(
+            d.resolve("postmaster@example.org").await.expect("r"),
+            Some(local(&["Boss@example.org"]))
+        );
+        assert_eq!(
+            d.resolve("boss@example.org").await.expect("r"),
+            None,
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            d.resolve("Boss-x@example.org").await.expect("r"),
+            Some(local(&["Boss@example.org"]))
+        );
     }
 }
 
@@ -154,12 +294,18 @@ async fn concurrent_writes_never_fail_with_locked() {
         for i in 0..200 {
             let d = d.clone();
             tasks.push(tokio::spawn(async move {
-                d.add_alias(&format!("list{}@example.org", i % 20), &[format!("m{i}@remote.test")]).await?;
+                d.add_alias(
+                    &format!("list{}@example.org", i % 20),
+                    &[format!("m{i}@remote.test")],
+                )
+                .await?;
                 d.list_aliases().await.map(|_| ())
             }));
         }
         for task in tasks {
-            task.await.expect("join").unwrap_or_else(|e| panic!("{}: {e}", t.label));
+            task.await
+                .expect("join")
+                .unwrap_or_else(|e| panic!("{}: {e}", t.label));
         }
         assert_eq!(d.list_aliases().await.expect("list").len(), 200);
     }

@@ -7,11 +7,14 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::dns::{txt, TestRecord};
-use common::server::{builder, TestServer};
+use common::dns::{TestRecord, txt};
+use common::server::{TestServer, builder};
 use common::smtp_client::Client;
 
-const SIGNER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pipeline/dkim_sign.py");
+const SIGNER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/pipeline/dkim_sign.py"
+);
 
 fn zones() -> Vec<TestRecord> {
     let mut r = Vec::new();
@@ -26,7 +29,9 @@ fn zones() -> Vec<TestRecord> {
 
 async fn server(extra: &str) -> TestServer {
     let s = builder()
-        .config(&format!("[smtp]\nrelay_networks = [\"127.0.0.1/32\"]\n{extra}"))
+        .config(&format!(
+            "[smtp]\nrelay_networks = [\"127.0.0.1/32\"]\n{extra}"
+        ))
         .records(zones())
         .start()
         .await;
@@ -68,8 +73,16 @@ async fn spf_pass_and_fail_are_recorded() {
     let inbox = s.messages("alice@example.org", "INBOX");
     assert_eq!(inbox.len(), 2);
     let ars: Vec<String> = inbox.iter().map(|m| auth_results(m)).collect();
-    assert!(ars.iter().any(|a| a.contains("spf=pass smtp.mailfrom=a@spf.test")), "{ars:?}");
-    assert!(ars.iter().any(|a| a.contains("spf=fail smtp.mailfrom=a@spf.test")), "{ars:?}");
+    assert!(
+        ars.iter()
+            .any(|a| a.contains("spf=pass smtp.mailfrom=a@spf.test")),
+        "{ars:?}"
+    );
+    assert!(
+        ars.iter()
+            .any(|a| a.contains("spf=fail smtp.mailfrom=a@spf.test")),
+        "{ars:?}"
+    );
     s.stop().await;
 }
 
@@ -85,7 +98,8 @@ async fn spf_fail_reject_when_configured() {
 #[tokio::test]
 async fn dmarc_reject_and_quarantine_policies() {
     let s = server("").await;
-    let (code, text) = send_from(&s, "127.0.0.3", "a@reject.test", &msg("a@reject.test", "r")).await;
+    let (code, text) =
+        send_from(&s, "127.0.0.3", "a@reject.test", &msg("a@reject.test", "r")).await;
     assert_eq!(code, 550, "{text}");
     assert!(text.starts_with("5.7.1"), "{text}");
     let (code, _) = send_from(&s, "127.0.0.3", "a@quar.test", &msg("a@quar.test", "q")).await;
@@ -93,12 +107,26 @@ async fn dmarc_reject_and_quarantine_policies() {
     assert!(s.messages("alice@example.org", "INBOX").is_empty());
     let junk = s.messages("alice@example.org", "Junk");
     assert_eq!(junk.len(), 1, "p=quarantine lands in Junk");
-    assert!(auth_results(&junk[0]).contains("dmarc=fail"), "{}", auth_results(&junk[0]));
+    assert!(
+        auth_results(&junk[0]).contains("dmarc=fail"),
+        "{}",
+        auth_results(&junk[0])
+    );
     // The same domain from its authorised address passes DMARC.
-    let (code, _) = send_from(&s, "127.0.0.2", "a@reject.test", &msg("a@reject.test", "ok")).await;
+    let (code, _) = send_from(
+        &s,
+        "127.0.0.2",
+        "a@reject.test",
+        &msg("a@reject.test", "ok"),
+    )
+    .await;
     assert_eq!(code, 250);
     let inbox = s.messages("alice@example.org", "INBOX");
-    assert!(auth_results(&inbox[0]).contains("dmarc=pass"), "{}", auth_results(&inbox[0]));
+    assert!(
+        auth_results(&inbox[0]).contains("dmarc=pass"),
+        "{}",
+        auth_results(&inbox[0])
+    );
     s.stop().await;
 }
 
@@ -110,7 +138,9 @@ fn signer() -> Option<&'static str> {
             .status()
             .is_ok_and(|s| s.success())
     };
-    ["/usr/bin/python3", "python3"].into_iter().find(|py| ok(py))
+    ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|py| ok(py))
 }
 
 fn sign(py: &str, message: &str) -> (String, String) {
@@ -120,7 +150,12 @@ fn sign(py: &str, message: &str) -> (String, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("run dkim_sign.py");
-    child.stdin.take().expect("stdin").write_all(message.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(message.as_bytes())
+        .expect("write");
     let out = child.wait_with_output().expect("output");
     assert!(out.status.success(), "signer failed");
     let text = String::from_utf8(out.stdout).expect("utf-8");
@@ -137,13 +172,19 @@ async fn dkim_signed_mail_passes_and_altered_mail_fails() {
     let body = msg("news@signed.test", "signed");
     let (public, signed) = sign(py, &body);
     let s = server("").await;
-    s.dns.add(txt("sel._domainkey.signed.test", &format!("v=DKIM1; k=rsa; p={public}")));
+    s.dns.add(txt(
+        "sel._domainkey.signed.test",
+        &format!("v=DKIM1; k=rsa; p={public}"),
+    ));
     // From a non-authorised address: SPF fails, aligned DKIM carries DMARC.
     let (code, text) = send_from(&s, "127.0.0.3", "news@signed.test", &signed).await;
     assert_eq!(code, 250, "{text}");
     let inbox = s.messages("alice@example.org", "INBOX");
     let ar = auth_results(&inbox[0]);
-    assert!(ar.contains("dkim=pass") && ar.contains("header.d=signed.test"), "{ar}");
+    assert!(
+        ar.contains("dkim=pass") && ar.contains("header.d=signed.test"),
+        "{ar}"
+    );
     assert!(ar.contains("dmarc=pass"), "{ar}");
     // The body altered after signing: DKIM fails, and p=reject rejects.
     let altered = signed.replace("Hello.", "Hello, changed.");
@@ -162,14 +203,23 @@ async fn greylisting_over_smtp() {
     assert!(first.1.starts_with("4.7.1"), "{first:?}");
     let early = send_from(&s, "127.0.0.3", "a@spf.test", &body).await;
     assert_eq!(early.0, 451, "{early:?}");
-    assert!(s.messages("alice@example.org", "INBOX").is_empty(), "greylisted mail is never delivered");
+    assert!(
+        s.messages("alice@example.org", "INBOX").is_empty(),
+        "greylisted mail is never delivered"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
     let retry = send_from(&s, "127.0.0.3", "a@spf.test", &body).await;
     assert_eq!(retry.0, 250, "{retry:?}");
     let again = send_from(&s, "127.0.0.3", "a@spf.test", &msg("a@spf.test", "again")).await;
     assert_eq!(again.0, 250, "known triplet passes at once: {again:?}");
     // The relay network is exempt.
-    let relay = send_from(&s, "127.0.0.1", "other@spf.test", &msg("other@spf.test", "r")).await;
+    let relay = send_from(
+        &s,
+        "127.0.0.1",
+        "other@spf.test",
+        &msg("other@spf.test", "r"),
+    )
+    .await;
     assert_eq!(relay.0, 250, "{relay:?}");
     assert_eq!(s.messages("alice@example.org", "INBOX").len(), 3);
     s.stop().await;

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::server::{builder, TestServer};
+use common::server::{TestServer, builder};
 
 async fn server() -> TestServer {
     let s = builder().start().await;
@@ -58,11 +58,20 @@ async fn python_smtplib_plain_and_starttls() {
     assert!(ok, "{out}");
     let msgs = s.messages("alice@example.org", "INBOX");
     assert_eq!(msgs.len(), 2);
-    let all: Vec<String> = msgs.iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect();
-    let tls = all.iter().find(|m| m.contains("smtplib tls=True")).expect("TLS message");
+    let all: Vec<String> = msgs
+        .iter()
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .collect();
+    let tls = all
+        .iter()
+        .find(|m| m.contains("smtplib tls=True"))
+        .expect("TLS message");
     assert!(tls.contains("with ESMTPS"), "{tls}");
     assert!(tls.contains("using TLSv1."), "{tls}");
-    let plain = all.iter().find(|m| m.contains("smtplib tls=False")).expect("plain message");
+    let plain = all
+        .iter()
+        .find(|m| m.contains("smtplib tls=False"))
+        .expect("plain message");
     assert!(plain.contains("with ESMTP id"), "{plain}");
     for m in &all {
         assert!(m.contains("Authentication-Results: mail.test;"), "{m}");
@@ -131,9 +140,21 @@ async fn swaks_delivers() {
     let port = s.smtp.port().to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("swaks")
-            .args(["--server", "127.0.0.1", "--port", &port, "--helo", "swaks.test"])
+            .args([
+                "--server",
+                "127.0.0.1",
+                "--port",
+                &port,
+                "--helo",
+                "swaks.test",
+            ])
             .args(["--from", "sender@remote.test", "--to", "alice@example.org"])
-            .args(["--header", "Subject: via swaks", "--body", "hello from swaks"])
+            .args([
+                "--header",
+                "Subject: via swaks",
+                "--body",
+                "hello from swaks",
+            ])
             .args(["--pipeline", "--tls"])
             .output()
             .expect("swaks runs")
@@ -141,11 +162,21 @@ async fn swaks_delivers() {
     .await
     .expect("join");
     let log = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{log}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{log}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let msgs = s.messages("alice@example.org", "INBOX");
     assert_eq!(msgs.len(), 1, "{log}");
     let m = String::from_utf8_lossy(&msgs[0]);
-    assert!(m.contains("Subject: via swaks") && m.contains("hello from swaks"), "{m}");
-    assert!(m.contains("Received: from swaks.test") && m.contains("ESMTPS"), "{m}");
+    assert!(
+        m.contains("Subject: via swaks") && m.contains("hello from swaks"),
+        "{m}"
+    );
+    assert!(
+        m.contains("Received: from swaks.test") && m.contains("ESMTPS"),
+        "{m}"
+    );
     s.stop().await;
 }

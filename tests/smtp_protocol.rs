@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::server::{builder, TestServer};
+use common::server::{TestServer, builder};
 use common::smtp_client::Client;
 
 const MSG: &str = "From: <sender@remote.test>\r\nTo: <alice@example.org>\r\nSubject: hello\r\n\r\nHello Alice.\r\n";
@@ -21,19 +21,35 @@ async fn greeting_ehlo_and_basic_delivery() {
     assert_eq!(greeting.text(), "mail.test ESMTP Postel");
     let ehlo = c.expect("EHLO client.test", 250).await;
     let caps = ehlo.text();
-    for cap in ["PIPELINING", "SIZE 52428800", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "STARTTLS", "CHUNKING"] {
+    for cap in [
+        "PIPELINING",
+        "SIZE 52428800",
+        "8BITMIME",
+        "SMTPUTF8",
+        "ENHANCEDSTATUSCODES",
+        "STARTTLS",
+        "CHUNKING",
+    ] {
         assert!(caps.lines().any(|l| l == cap), "EHLO lacks {cap}: {caps}");
     }
     assert!(!caps.contains("AUTH"), "no AUTH on port 25: {caps}");
-    let r = c.send_mail("sender@remote.test", &["alice@example.org"], MSG).await;
+    let r = c
+        .send_mail("sender@remote.test", &["alice@example.org"], MSG)
+        .await;
     assert_eq!(r.code, 250, "{r:?}");
     assert!(r.text().starts_with("2.0.0 "), "{r:?}");
     c.expect("QUIT", 221).await;
     let msgs = s.messages("alice@example.org", "INBOX");
     assert_eq!(msgs.len(), 1);
     let text = String::from_utf8_lossy(&msgs[0]);
-    assert!(text.starts_with("Return-Path: <sender@remote.test>\r\n"), "{text}");
-    assert!(text.contains("Authentication-Results: mail.test;"), "{text}");
+    assert!(
+        text.starts_with("Return-Path: <sender@remote.test>\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Authentication-Results: mail.test;"),
+        "{text}"
+    );
     assert!(text.contains("Received: from client.test"), "{text}");
     assert!(text.ends_with("Hello Alice.\r\n"), "{text}");
     s.stop().await;
@@ -72,7 +88,8 @@ async fn bdat_chunks_deliver_a_message() {
     let (first, second) = MSG.split_at(20);
     c.send(format!("BDAT {}\r\n{first}", first.len())).await;
     assert_eq!(c.reply().await.code, 250);
-    c.send(format!("BDAT {} LAST\r\n{second}", second.len())).await;
+    c.send(format!("BDAT {} LAST\r\n{second}", second.len()))
+        .await;
     let r = c.reply().await;
     assert_eq!(r.code, 250, "{r:?}");
     let msgs = s.messages("alice@example.org", "INBOX");
@@ -100,7 +117,10 @@ async fn bare_lf_smuggling_attempt_delivers_nothing_smuggled() {
     // The session is still in sync and usable.
     c.expect("NOOP", 250).await;
     assert!(s.messages("alice@example.org", "INBOX").is_empty());
-    assert!(s.messages("bob@example.org", "INBOX").is_empty(), "smuggled message delivered");
+    assert!(
+        s.messages("bob@example.org", "INBOX").is_empty(),
+        "smuggled message delivered"
+    );
     s.stop().await;
 }
 
@@ -112,10 +132,19 @@ async fn dot_stuffing_is_undone() {
     let body = "Subject: dots\r\n\r\n.leading dot\r\n..two dots\r\n.\r\n";
     // send_mail stuffs; the stored message must equal what we meant.
     let meant = body.trim_end_matches(".\r\n");
-    let r = c.send_mail("sender@remote.test", &["alice@example.org"], meant.trim_end_matches("\r\n")).await;
+    let r = c
+        .send_mail(
+            "sender@remote.test",
+            &["alice@example.org"],
+            meant.trim_end_matches("\r\n"),
+        )
+        .await;
     assert_eq!(r.code, 250);
     let stored = String::from_utf8_lossy(&s.messages("alice@example.org", "INBOX")[0]).into_owned();
-    assert!(stored.ends_with("\r\n\r\n.leading dot\r\n..two dots\r\n"), "{stored:?}");
+    assert!(
+        stored.ends_with("\r\n\r\n.leading dot\r\n..two dots\r\n"),
+        "{stored:?}"
+    );
     s.stop().await;
 }
 
@@ -125,7 +154,8 @@ async fn limits_give_the_right_codes_and_the_session_goes_on() {
         .config("[smtp]\nmax_message_size = 2000\nmax_recipients = 2\n")
         .start()
         .await;
-    s.with_users("example.org", &["alice", "bob", "carol"]).await;
+    s.with_users("example.org", &["alice", "bob", "carol"])
+        .await;
     let (mut c, _) = Client::connect(s.smtp).await;
     c.expect("EHLO client.test", 250).await;
     // Command line over 512 octets.
@@ -142,14 +172,22 @@ async fn limits_give_the_right_codes_and_the_session_goes_on() {
     assert_eq!(r.code, 452, "{r:?}");
     // Message over the limit.
     c.expect("DATA", 354).await;
-    c.send(format!("Subject: big\r\n\r\n{}\r\n.\r\n", "y".repeat(900) + &"\r\nz".repeat(900))).await;
+    c.send(format!(
+        "Subject: big\r\n\r\n{}\r\n.\r\n",
+        "y".repeat(900) + &"\r\nz".repeat(900)
+    ))
+    .await;
     let r = c.reply().await;
     assert_eq!(r.code, 552, "{r:?}");
     // A data line over 998 octets.
     c.expect("MAIL FROM:<s@remote.test>", 250).await;
     c.expect("RCPT TO:<alice@example.org>", 250).await;
     c.expect("DATA", 354).await;
-    c.send(format!("Subject: long\r\n\r\n{}\r\n.\r\n", "w".repeat(1200))).await;
+    c.send(format!(
+        "Subject: long\r\n\r\n{}\r\n.\r\n",
+        "w".repeat(1200)
+    ))
+    .await;
     let r = c.reply().await;
     assert!(r.code >= 500, "{r:?}");
     c.expect("RSET", 250).await;
@@ -228,8 +266,11 @@ async fn hundred_concurrent_sessions_lose_nothing() {
             let (mut c, _) = Client::connect(addr).await;
             c.expect("EHLO load.test", 250).await;
             for n in 0..10 {
-                let body = format!("Subject: s{session} m{n}\r\nX-Id: {session}-{n}\r\n\r\nbody\r\n");
-                let r = c.send_mail("load@remote.test", &["alice@example.org"], &body).await;
+                let body =
+                    format!("Subject: s{session} m{n}\r\nX-Id: {session}-{n}\r\n\r\nbody\r\n");
+                let r = c
+                    .send_mail("load@remote.test", &["alice@example.org"], &body)
+                    .await;
                 assert_eq!(r.code, 250, "{r:?}");
             }
             c.expect("QUIT", 221).await;
@@ -244,7 +285,9 @@ async fn hundred_concurrent_sessions_lose_nothing() {
         .iter()
         .map(|m| {
             let t = String::from_utf8_lossy(m);
-            t.lines().find_map(|l| l.strip_prefix("X-Id: ").map(str::to_string)).expect("X-Id")
+            t.lines()
+                .find_map(|l| l.strip_prefix("X-Id: ").map(str::to_string))
+                .expect("X-Id")
         })
         .collect();
     ids.sort();

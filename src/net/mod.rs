@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 
 /// What was negotiated on a TLS connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +119,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -174,7 +178,9 @@ pub async fn read_some<S: AsyncRead + Unpin>(
 
 impl Transport for tokio::io::DuplexStream {
     async fn start_tls(self, _config: Arc<rustls::ServerConfig>) -> io::Result<Self> {
-        Err(io::Error::other("TLS is not available on an in-memory pipe"))
+        Err(io::Error::other(
+            "TLS is not available on an in-memory pipe",
+        ))
     }
 
     fn tls_info(&self) -> Option<TlsInfo> {
