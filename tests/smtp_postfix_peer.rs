@@ -10,8 +10,7 @@
 //! certificate.
 
 mod common;
-#[path = "common/postfix.rs"]
-mod postfix;
+use common::postfix;
 
 use std::time::{Duration, Instant};
 
@@ -81,6 +80,7 @@ async fn postfix_relays_over_starttls_via_mx_lookup() {
         if !msgs.is_empty() && log.contains("status=sent") {
             break (msgs, log);
         }
+        assert!(!log.contains("status=bounced"), "refused:\n{log}");
         assert!(
             Instant::now() < deadline,
             "not delivered within 30 s ({} message(s) stored); Postfix log:\n{log}",

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod postfix;
 pub mod server;
 pub mod smtp_client;
 
