@@ -343,3 +343,47 @@ async fn greylist_subcommands() {
             .contains("not a thing")
     );
 }
+
+/// `user add --adopt-maildir` takes over a Maildir made by Dovecot
+/// (tests/fixtures/dovecot-maildir) with its UIDVALIDITY and UIDs.
+#[tokio::test]
+async fn user_add_adopts_a_dovecot_maildir() {
+    for t in common::all_dbs().await {
+        let label = t.label;
+        let c = Cli::new(t);
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dovecot-maildir/Maildir");
+        let copy = c.data().with_file_name("old-maildir");
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(&fixture)
+            .arg(&copy)
+            .status()
+            .expect("cp");
+        assert!(status.success());
+        c.ok(&["domain", "add", "example.org"], None);
+        let out = c.ok(
+            &[
+                "user",
+                "add",
+                "carol@example.org",
+                "--adopt-maildir",
+                copy.to_str().expect("utf-8"),
+            ],
+            Some("pw\n"),
+        );
+        assert!(out.contains("adopted"), "{label}: {out}");
+        let db = postel::db::Db::open(&c._t.url).await.expect("db");
+        let store = postel::store::Store::new(db, c.data().join("mail"), "mail.test");
+        let snap = store
+            .sync("carol@example.org", "INBOX")
+            .await
+            .expect("sync");
+        assert_eq!(snap.uidvalidity, 1_795_591_469, "{label}");
+        let uids: Vec<u32> = snap.messages.iter().map(|m| m.uid).collect();
+        // Dovecot's UIDs are kept, gaps included; the file another program
+        // dropped into new/ behind Dovecot's back gets the next UID.
+        assert_eq!(uids, vec![1, 3, 5, 6, 7], "{label}");
+        assert_eq!(snap.uidnext, 8);
+    }
+}

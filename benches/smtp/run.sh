@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SMTP acceptance benchmark: Postfix's smtp-source against Postel's port-25
+# listener (SPF/DKIM/DMARC on, DNS from a local dnsmasq, greylisting on and
+# pre-passed), side by side with Postfix -> Dovecot LMTP from Debian
+# (../shared/bench), plus the raw durable-write bound of this disk.
+#
+# Usage (as root, from the repository root):
+#   bash benches/smtp/run.sh [MSGS] [REPS]      defaults: 2000 3
+# Prints one line per run and a summary; paste the summary into
+# docs/benchmarks.md together with `nproc`, `free -h` and the date.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MSGS=${1:-2000}
+REPS=${2:-3}
+PORT=10026
+DNSPORT=10053
+WORK=$(mktemp -d /var/tmp/postel-bench.XXXXXX)
+SHARED=${SHARED:-../shared/bench}
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+command -v smtp-source >/dev/null || {
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt-get install -y -qq postfix >/dev/null
+}
+command -v dnsmasq >/dev/null || apt-get install -y -qq dnsmasq-base >/dev/null
+
+cargo build --release --locked -q
+BIN=target/release/postel
+
+# DNS: SPF passes for 127.0.0.1, a DMARC record exists (p=none), no DKIM.
+dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=$DNSPORT \
+    --listen-address=127.0.0.1 --bind-interfaces \
+    --txt-record=bench.test,"v=spf1 ip4:127.0.0.1 -all" \
+    --txt-record=_dmarc.bench.test,"v=DMARC1; p=none" \
+    --ptr-record=1.0.0.127.in-addr.arpa,client.bench.test \
+    --address=/client.bench.test/127.0.0.1 &
+sleep 0.5
+
+cat > "$WORK/postel.toml" <<TOML
+[server]
+hostname = "mail.bench.test"
+data_dir = "$WORK/data"
+[listen]
+smtp = ["127.0.0.1:$PORT"]
+submission = []
+submissions = []
+imap = []
+imaps = []
+pop3 = []
+pop3s = []
+[dns]
+nameservers = ["127.0.0.1:$DNSPORT"]
+[smtp]
+relay_networks = []
+[greylist]
+enabled = true
+delay = "1s"
+[log]
+level = "warn"
+TOML
+P="$BIN -c $WORK/postel.toml"
+$P domain add bench.test >/dev/null
+echo pass | $P user add x@bench.test >/dev/null
+$P serve &
+PID=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+
+count() { find "$WORK/data/mail/bench.test/x/new" "$WORK/data/mail/bench.test/x/cur" -type f | wc -l; }
+source_run() { # sessions msgs
+    /usr/sbin/smtp-source -N -s "$1" -m "$2" -l 4096 -f sender@bench.test -t x@bench.test \
+        -M client.bench.test 127.0.0.1:$PORT
+}
+# Pre-pass greylisting: the first try is deferred, a retry after the delay passes.
+source_run 1 1 2>/dev/null || true
+sleep 1.2
+source_run 1 1
+
+echo "== Postel ($MSGS messages of 4 KiB)"
+for sessions in 1 20; do
+    for rep in $(seq "$REPS"); do
+        before=$(count)
+        t0=$(date +%s.%N)
+        source_run "$sessions" "$MSGS"
+        t1=$(date +%s.%N)
+        after=$(count)
+        rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+        python3 -c "import sys; m=$MSGS; s=$t1-$t0; print(f'postel sessions=$sessions rep=$rep accepted+delivered={$after-$before} time={s:.2f}s rate={m/s:.0f}/s ms_per_msg={1000*s/m:.2f} peak_rss={$rss/1024:.1f}MiB')"
+    done
+done
+kill -TERM $PID; wait $PID 2>/dev/null || true
+
+echo "== raw durable Maildir write bound of this disk"
+python3 "$SHARED/phys.py" "$WORK/phys" 2>/dev/null || echo "(shared phys.py unavailable)"
+
+if [ -x "$SHARED/setup-postfix-dovecot.sh" ] || [ -f "$SHARED/setup-postfix-dovecot.sh" ]; then
+    echo "== Postfix -> Dovecot LMTP ($MSGS messages, 20 and 1 sessions)"
+    sh "$SHARED/setup-postfix-dovecot.sh"
+    python3 "$SHARED/smtp_bench.py" "$MSGS" 20 "$REPS"
+    python3 "$SHARED/smtp_bench.py" "$MSGS" 1 "$REPS"
+    sh "$SHARED/setup-postfix-dovecot.sh" stop
+fi
