@@ -18,6 +18,7 @@
 //! - [`pipeline`]: inbound checks as stages (SPF, DKIM, DMARC, greylisting).
 //! - [`net`]: plain/TLS streams with in-place upgrade, bounded reads.
 //! - [`smtp`]: SMTP sessions (inbound MTA) over the codec, pipeline and delivery.
+//! - [`pop3`]: the POP3 server over the store's INBOX.
 //! - [`server`]: the daemon's life cycle (`postel serve`).
 //! - [`telemetry`]: tracing setup.
 //!
@@ -30,10 +31,12 @@ pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod directory;
+pub mod dkim;
 pub mod dns;
 pub mod mutf7;
 pub mod net;
 pub mod pipeline;
+pub mod pop3;
 pub mod protocol;
 pub mod server;
 pub mod smtp;

@@ -155,7 +155,13 @@ pub fn ensure_self_signed(data_dir: &Path, hostname: &str) -> Result<(PathBuf, P
     if hostname != "localhost" {
         names.push("localhost".to_string());
     }
-    let certified = rcgen::generate_simple_self_signed(names)?;
+    let mut params = rcgen::CertificateParams::new(names)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, hostname);
+    let key_pair = rcgen::KeyPair::generate()?;
+    let cert = params.self_signed(&key_pair)?;
+    let certified = rcgen::CertifiedKey { cert, key_pair };
     let dir = cert_path.parent().unwrap_or(data_dir);
     std::fs::create_dir_all(dir).map_err(|source| TlsError::Write {
         path: dir.to_path_buf(),

@@ -175,6 +175,10 @@ pub struct BoundAddrs {
     pub submission: Vec<std::net::SocketAddr>,
     /// `listen.submissions`.
     pub submissions: Vec<std::net::SocketAddr>,
+    /// `listen.pop3`.
+    pub pop3: Vec<std::net::SocketAddr>,
+    /// `listen.pop3s`.
+    pub pop3s: Vec<std::net::SocketAddr>,
 }
 
 /// Binds every implemented listener and starts accepting.
@@ -218,12 +222,34 @@ pub async fn start_listeners(
             );
         }
     }
-    let pending = [
-        ("imap", &listen.imap),
-        ("imaps", &listen.imaps),
-        ("pop3", &listen.pop3),
-        ("pop3s", &listen.pop3s),
-    ];
+    let locks = crate::pop3::Locks::default();
+    let handler = crate::pop3::handler(services.clone(), locks);
+    for (protocol, list) in [
+        (Protocol::Pop3, &listen.pop3),
+        (Protocol::Pop3s, &listen.pop3s),
+    ] {
+        for bound in listener::bind(protocol, list)
+            .await
+            .map_err(ServerError::Bind)?
+        {
+            let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
+            tracing::info!(%addr, listener = protocol.name(), "listening");
+            if protocol == Protocol::Pop3 {
+                addrs.pop3.push(addr);
+            } else {
+                addrs.pop3s.push(addr);
+            }
+            listener::spawn(
+                bound,
+                services.tls.clone(),
+                handler.clone(),
+                listener::Limits::default(),
+                tracker.clone(),
+                shutdown.clone(),
+            );
+        }
+    }
+    let pending = [("imap", &listen.imap), ("imaps", &listen.imaps)];
     for (name, addrs) in pending {
         if !addrs.is_empty() {
             tracing::warn!(listener = name, "not implemented yet; listener not started");

@@ -255,6 +255,11 @@ impl Store {
                 }
             }
             quota::record(&account_dir, -i64::try_from(bytes).unwrap_or(0), -count);
+            // The removals are durable before the caller reports them
+            // (IMAP EXPUNGE, POP3 QUIT).
+            for sub in ["cur", "new"] {
+                super::maildir::fsync_dir(&dir.join(sub))?;
+            }
             Ok(())
         })
         .await?;

@@ -23,6 +23,10 @@ pub struct TestServer {
     pub submission: SocketAddr,
     /// The submissions (465 role, implicit TLS) listener address.
     pub submissions: SocketAddr,
+    /// The POP3 (110 role, STLS) listener address.
+    pub pop3: SocketAddr,
+    /// The POP3S (995 role, implicit TLS) listener address.
+    pub pop3s: SocketAddr,
     /// The test DNS server the server resolves through.
     pub dns: TestDns,
     /// The data directory.
@@ -82,7 +86,7 @@ impl Builder {
              [database]\nurl = \"{}\"\n\
              [dns]\nnameservers = [\"{}\"]\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
-             imap = []\nimaps = []\npop3 = []\npop3s = []\n",
+             imap = []\nimaps = []\npop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\n",
             data_dir.display(),
             db.url,
             dns.addr()
@@ -115,6 +119,8 @@ impl Builder {
                 .first()
                 .copied()
                 .expect("a submissions listener"),
+            pop3: bound.pop3.first().copied().expect("a pop3 listener"),
+            pop3s: bound.pop3s.first().copied().expect("a pop3s listener"),
             dns,
             data_dir,
             trigger,
