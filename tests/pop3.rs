@@ -25,21 +25,8 @@ async fn server_with(messages: usize) -> TestServer {
 }
 
 async fn python(script: String, s: &TestServer) -> (bool, String) {
-    let (p110, p995) = (s.pop3.port().to_string(), s.pop3s.port().to_string());
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new("python3")
-            .args(["-c", &script, &p110, &p995])
-            .output()
-            .expect("python3");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
-    })
-    .await
-    .expect("join")
+    let ports = vec![s.pop3.port().to_string(), s.pop3s.port().to_string()];
+    common::python(script, ports).await
 }
 
 const PRELUDE: &str = r#"

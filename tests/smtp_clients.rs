@@ -13,21 +13,6 @@ async fn server() -> TestServer {
     s
 }
 
-fn python(script: &str, port: u16) -> (bool, String) {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(port.to_string())
-        .output()
-        .expect("python3 runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 const SMTPLIB: &str = r#"
 import smtplib, ssl, sys
 from email.message import EmailMessage
@@ -52,9 +37,7 @@ print("ok")
 async fn python_smtplib_plain_and_starttls() {
     let s = server().await;
     let port = s.smtp.port();
-    let (ok, out) = tokio::task::spawn_blocking(move || python(SMTPLIB, port))
-        .await
-        .expect("join");
+    let (ok, out) = common::python(SMTPLIB, vec![port.to_string()]).await;
     assert!(ok, "{out}");
     let msgs = s.messages("alice@example.org", "INBOX");
     assert_eq!(msgs.len(), 2);
@@ -122,9 +105,7 @@ print("ok")
 async fn starttls_discards_pipelined_plaintext() {
     let s = server().await;
     let port = s.smtp.port();
-    let (ok, out) = tokio::task::spawn_blocking(move || python(INJECTION, port))
-        .await
-        .expect("join");
+    let (ok, out) = common::python(INJECTION, vec![port.to_string()]).await;
     assert!(ok, "{out}");
     assert!(s.messages("alice@example.org", "INBOX").is_empty());
     s.stop().await;

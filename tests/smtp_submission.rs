@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::process::Command;
 
 use common::server::{TestServer, builder};
 use common::smtp_client::Client;
@@ -22,24 +21,11 @@ async fn server() -> TestServer {
 /// Runs a Python snippet with `sys.argv[1:]` = submission port,
 /// submissions port; returns (success, output).
 async fn python(script: &'static str, s: &TestServer) -> (bool, String) {
-    let (p587, p465) = (
+    let ports = vec![
         s.submission.port().to_string(),
         s.submissions.port().to_string(),
-    );
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new("python3")
-            .args(["-c", script, &p587, &p465])
-            .output()
-            .expect("python3 runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
-    })
-    .await
-    .expect("join")
+    ];
+    common::python(script, ports).await
 }
 
 const PRELUDE: &str = r#"

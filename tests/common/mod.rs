@@ -104,3 +104,25 @@ pub async fn all_dbs() -> Vec<TestDb> {
 pub fn postel_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_postel"))
 }
+
+/// Runs a Python 3 snippet (`python3 -c SCRIPT ARGS…`) off the async
+/// runtime; returns whether it exited 0 and its stdout+stderr.
+pub async fn python(script: impl Into<String>, args: Vec<String>) -> (bool, String) {
+    let script = script.into();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .args(&args)
+            .output()
+            .expect("python3 runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    })
+    .await
+    .expect("join python task")
+}
