@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::server::{TestServer, builder};
 use common::smtp_client::Client;
 
