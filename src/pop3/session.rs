@@ -28,6 +28,9 @@ struct Maildrop {
     account: String,
     uidvalidity: u32,
     messages: Vec<Msg>,
+    /// UIDs sent by RETR; they get `\Seen` at QUIT (as Dovecot does), in
+    /// one store call instead of one per message.
+    retrieved: std::collections::BTreeSet<u32>,
     _lock: Option<LockGuard>,
 }
 
@@ -412,6 +415,7 @@ impl<S: Transport> Session<S> {
             account: user.address,
             uidvalidity: snap.uidvalidity,
             messages,
+            retrieved: std::collections::BTreeSet::new(),
             _lock: lock,
         });
     }

@@ -102,17 +102,10 @@ impl<S: Transport> Session<S> {
             None => m.body(&bytes),
         }
         self.out.extend(m.finish());
-        if top.is_none() {
-            let seen = Flags {
-                seen: true,
-                ..Flags::default()
-            };
-            if let Err(e) = store
-                .set_flags(&account, INBOX, &[uid], FlagMode::Add, &seen, None)
-                .await
-            {
-                tracing::warn!(error = %e, "cannot set \\Seen after RETR");
-            }
+        if top.is_none()
+            && let State::Transaction(drop) = &mut self.state
+        {
+            drop.retrieved.insert(uid);
         }
     }
 
@@ -129,6 +122,25 @@ impl<S: Transport> Session<S> {
             .filter(|m| m.deleted)
             .map(|m| m.uid)
             .collect();
+        let seen: Vec<u32> = drop
+            .messages
+            .iter()
+            .filter(|m| !m.deleted && drop.retrieved.contains(&m.uid))
+            .map(|m| m.uid)
+            .collect();
+        if !seen.is_empty() {
+            let flags = Flags {
+                seen: true,
+                ..Flags::default()
+            };
+            let store = &self.services.store;
+            if let Err(e) = store
+                .set_flags(&drop.account, INBOX, &seen, FlagMode::Add, &flags, None)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot set \\Seen on retrieved messages");
+            }
+        }
         if uids.is_empty() {
             self.out.extend(pop3::ok("Bye"));
             return;
