@@ -2,6 +2,8 @@
 //! migrates) the database on first use; problems are reported as one line
 //! on stderr by `main`.
 
+mod dkim;
+
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +53,9 @@ enum Command {
     /// Inspect and manage greylisting state.
     #[command(subcommand)]
     Greylist(GreylistCmd),
+    /// Manage DKIM signing keys and print their DNS records.
+    #[command(subcommand)]
+    Dkim(dkim::DkimCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -185,6 +190,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alias(cmd) => alias(&services.directory, cmd).await,
         Command::Deliver(args) => deliver(&services, args).await,
         Command::Greylist(cmd) => greylist(&services, cmd).await,
+        Command::Dkim(cmd) => dkim::run(&services, cmd).await,
         Command::Serve | Command::CheckConfig => Ok(()),
     };
     services.db.close().await;

@@ -11,6 +11,7 @@
 //! - [`store`]: Maildir++ folders and the message index (UIDs, flags,
 //!   modseq), two-phase durable delivery, change notification.
 //! - [`delivery`]: all-or-nothing durable delivery to local recipients.
+//! - [`dkim`]: DKIM signing keys (generation, DNS records, rotation) and signing.
 //! - [`mutf7`]: IMAP's modified UTF-7, used for folder names on disk.
 //! - [`tls`]: rustls server configuration, self-signed fallback.
 //! - [`protocol`]: sans-IO codecs (SMTP today), unit-tested without sockets.
