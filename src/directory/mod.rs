@@ -1,7 +1,7 @@
 //! The directory: who has an account here.
 //!
-//! Owns: domains, users (argon2id hashes, quotas, enabled flag), aliases
-//! (including `@domain` catch-alls) and DKIM key rows, all in SQL through
+//! Owns: domains, users (argon2id hashes, quotas, enabled flag) and aliases
+//! (including `@domain` catch-alls), all in SQL through
 //! [`crate::db`]; address canonicalisation; recipient resolution
 //! (user → alias → sub-address → catch-all → postmaster).
 //!
