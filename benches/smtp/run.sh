@@ -30,7 +30,7 @@ BIN=target/release/postel
 
 # DNS: SPF passes for 127.0.0.1, a DMARC record exists (p=none), no DKIM.
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=$DNSPORT \
-    --listen-address=127.0.0.1 --bind-interfaces \
+    --listen-address=127.0.0.1 --bind-interfaces --address=/#/ \
     --txt-record=bench.test,"v=spf1 ip4:127.0.0.1 -all" \
     --txt-record=_dmarc.bench.test,"v=DMARC1; p=none" \
     --ptr-record=1.0.0.127.in-addr.arpa,client.bench.test \
@@ -62,6 +62,8 @@ TOML
 P="$BIN -c $WORK/postel.toml"
 $P domain add bench.test >/dev/null
 echo pass | $P user add x@bench.test >/dev/null
+# smtp-source -N numbers every recipient (1x@, 2x@, …), as in the peer set-up.
+$P alias add @bench.test x@bench.test >/dev/null
 $P serve &
 PID=$!
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
@@ -71,10 +73,16 @@ source_run() { # sessions msgs
     /usr/sbin/smtp-source -N -s "$1" -m "$2" -l 4096 -f sender@bench.test -t x@bench.test \
         -M client.bench.test 127.0.0.1:$PORT
 }
-# Pre-pass greylisting: the first try is deferred, a retry after the delay passes.
-source_run 1 1 2>/dev/null || true
-sleep 1.2
-source_run 1 1
+# Pre-pass greylisting: five triplets of this sender's SPF-authenticated
+# domain are deferred once and pass on retry; after greylist.auto_allow_after
+# (5) passes the domain is let through, but the stage still runs.
+for i in 1 2 3 4 5; do
+    one() { /usr/sbin/smtp-source -s 1 -m 1 -l 4096 -f sender@bench.test -t "pre$i@bench.test" \
+        -M client.bench.test 127.0.0.1:$PORT; }
+    one 2>/dev/null || true
+    sleep 1.2
+    one
+done
 
 echo "== Postel ($MSGS messages of 4 KiB)"
 for sessions in 1 20; do
@@ -95,6 +103,9 @@ python3 "$SHARED/phys.py" "$WORK/phys" 2>/dev/null || echo "(shared phys.py unav
 
 if [ -x "$SHARED/setup-postfix-dovecot.sh" ] || [ -f "$SHARED/setup-postfix-dovecot.sh" ]; then
     echo "== Postfix -> Dovecot LMTP ($MSGS messages, 20 and 1 sessions)"
+    # The team's peer set-up edits /etc/postfix/main.cf, which Debian does
+    # not create under "No configuration".
+    [ -f /etc/postfix/main.cf ] || cp /usr/share/postfix/main.cf.debian /etc/postfix/main.cf
     sh "$SHARED/setup-postfix-dovecot.sh"
     python3 "$SHARED/smtp_bench.py" "$MSGS" 20 "$REPS"
     python3 "$SHARED/smtp_bench.py" "$MSGS" 1 "$REPS"
