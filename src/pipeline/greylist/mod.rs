@@ -112,6 +112,10 @@ fn millis(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// How stale an auto-allowed network's last-seen time may get before a
+/// message refreshes it (one hour).
+const SEEN_REFRESH_MS: i64 = 3_600_000;
+
 impl Greylist {
     /// The stage over `db`.
     pub fn new(db: Db, config: GreylistConfig) -> Greylist {
@@ -140,6 +144,20 @@ impl Greylist {
     ///
     /// # Errors
     /// The database failed.
+    /// Whether `network` is auto-allowed and its last-seen time is fresh
+    /// enough that refreshing it can wait: then no write transaction (and
+    /// no fsync) is needed for this message. `last_seen` only drives
+    /// expiry after `max_age` (days), so refreshing it at most every
+    /// [`SEEN_REFRESH_MS`] loses nothing.
+    async fn auto_allowed_recently(&self, network: &str, now: i64) -> Result<bool, PipelineError> {
+        let threshold = i64::from(self.config.auto_allow_after);
+        if threshold == 0 {
+            return Ok(false);
+        }
+        let row = store::peek(&self.db, Counter::Client, network).await?;
+        Ok(row.is_some_and(|(passes, seen)| passes >= threshold && now - seen < SEEN_REFRESH_MS))
+    }
+
     pub async fn check_at(
         &self,
         req: &GreylistRequest<'_>,
@@ -150,6 +168,9 @@ impl Greylist {
         }
         let cutoff = now.saturating_sub(millis(self.config.max_age.get()));
         let network = key::network_of(req.ip).to_string();
+        if self.auto_allowed_recently(&network, now).await? {
+            return Ok(Decision::AutoAllowed);
+        }
         let mut w = self.db.begin_write().await?;
         let tx = &mut w.tx;
         if self.config.auto_allow_after > 0 {

@@ -107,6 +107,18 @@ pub async fn passes_since(
     Ok(row.map(|r| r.0))
 }
 
+/// The pass count and last-seen time of a network or domain, read
+/// outside any write transaction (the fast path of auto-allowed clients).
+pub async fn peek(db: &Db, counter: Counter, key: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let (table, column) = counter.table_and_key();
+    sqlx::query_as(&format!(
+        "SELECT passes, last_seen FROM {table} WHERE {column} = $1"
+    ))
+    .bind(key)
+    .fetch_optional(db.pool())
+    .await
+}
+
 /// Adds `add` passes to a network or domain and marks it seen at `now`;
 /// an entry older than `cutoff` starts again from zero.
 pub async fn bump(
