@@ -1,0 +1,265 @@
+//! The BODY and BODYSTRUCTURE structures (RFC 3501 §7.4.2 "BODY",
+//! "BODYSTRUCTURE"; grammar `body`, `body-type-1part`, `body-type-mpart`,
+//! `body-fields`, `body-ext-1part`, `body-ext-mpart` in §9).
+//!
+//! Owns: [`BodyStructure`] (basic, text, message/rfc822 and multipart
+//! parts) with [`BodyFields`] and the extension data
+//! ([`SinglePartExtension`], [`MultipartExtension`], [`Disposition`]),
+//! and its exact wire form. `BODY` is the same tree written without
+//! extension data; `BODYSTRUCTURE` writes the extension data of every
+//! part that has it. Multipart children are written back to back with
+//! no space between them, as the grammar says. Empty parameter lists and
+//! language lists are `NIL`; one language is a string, several a list.
+//!
+//! Must not: parse messages; the message layer builds these values.
+
+use super::envelope::Envelope;
+use crate::protocol::imap::wire::Writer;
+
+/// `body-fields`: what every non-multipart part carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyFields {
+    /// Content-Type parameters (`charset`, `name`…), attribute/value.
+    pub params: Vec<(String, String)>,
+    /// Content-ID.
+    pub id: Option<String>,
+    /// Content-Description.
+    pub description: Option<String>,
+    /// Content-Transfer-Encoding (`7BIT` when absent).
+    pub encoding: String,
+    /// Size of the body in its transfer encoding, in octets.
+    pub octets: u32,
+}
+
+/// `body-fld-dsp`: Content-Disposition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Disposition {
+    /// `inline`, `attachment`…
+    pub kind: String,
+    /// Its parameters (`filename`…).
+    pub params: Vec<(String, String)>,
+}
+
+/// Extension data of a non-multipart part (`body-ext-1part`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinglePartExtension {
+    /// Content-MD5.
+    pub md5: Option<String>,
+    /// Content-Disposition.
+    pub disposition: Option<Disposition>,
+    /// Content-Language tags.
+    pub language: Vec<String>,
+    /// Content-Location.
+    pub location: Option<String>,
+}
+
+/// Extension data of a multipart part (`body-ext-mpart`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MultipartExtension {
+    /// Content-Type parameters (`boundary`…).
+    pub params: Vec<(String, String)>,
+    /// Content-Disposition.
+    pub disposition: Option<Disposition>,
+    /// Content-Language tags.
+    pub language: Vec<String>,
+    /// Content-Location.
+    pub location: Option<String>,
+}
+
+/// One part of a message's MIME structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyStructure {
+    /// Any non-multipart, non-text, non-message/rfc822 part.
+    Basic {
+        /// Media type (`APPLICATION`).
+        media_type: String,
+        /// Media subtype (`PDF`).
+        subtype: String,
+        /// The common fields.
+        fields: BodyFields,
+        /// Extension data, for BODYSTRUCTURE.
+        extension: Option<SinglePartExtension>,
+    },
+    /// A `text/*` part.
+    Text {
+        /// Media subtype (`PLAIN`).
+        subtype: String,
+        /// The common fields.
+        fields: BodyFields,
+        /// Size in lines.
+        lines: u32,
+        /// Extension data, for BODYSTRUCTURE.
+        extension: Option<SinglePartExtension>,
+    },
+    /// A `message/rfc822` part.
+    Message {
+        /// The common fields.
+        fields: BodyFields,
+        /// The encapsulated message's envelope.
+        envelope: Box<Envelope>,
+        /// The encapsulated message's structure.
+        body: Box<BodyStructure>,
+        /// Size in lines.
+        lines: u32,
+        /// Extension data, for BODYSTRUCTURE.
+        extension: Option<SinglePartExtension>,
+    },
+    /// A `multipart/*` part.
+    Multipart {
+        /// The children (at least one).
+        parts: Vec<BodyStructure>,
+        /// Media subtype (`MIXED`).
+        subtype: String,
+        /// Extension data, for BODYSTRUCTURE.
+        extension: Option<MultipartExtension>,
+    },
+}
+
+fn write_params(w: &mut Writer<'_>, params: &[(String, String)]) {
+    if params.is_empty() {
+        return w.str("NIL");
+    }
+    w.str("(");
+    for (i, (name, value)) in params.iter().enumerate() {
+        if i > 0 {
+            w.sp();
+        }
+        w.string(name.as_bytes());
+        w.sp();
+        w.string(value.as_bytes());
+    }
+    w.str(")");
+}
+
+fn write_nstring(w: &mut Writer<'_>, s: Option<&String>) {
+    w.nstring(s.map(|s| s.as_bytes()));
+}
+
+/// ` dsp lang loc`: the tail both extension kinds share.
+fn write_ext_tail(
+    w: &mut Writer<'_>,
+    dsp: Option<&Disposition>,
+    lang: &[String],
+    loc: Option<&String>,
+) {
+    w.sp();
+    match dsp {
+        Some(d) => {
+            w.str("(");
+            w.string(d.kind.as_bytes());
+            w.sp();
+            write_params(w, &d.params);
+            w.str(")");
+        }
+        None => w.str("NIL"),
+    }
+    w.sp();
+    match lang {
+        [] => w.str("NIL"),
+        [one] => w.string(one.as_bytes()),
+        many => w.list(many, |w, l| w.string(l.as_bytes())),
+    }
+    w.sp();
+    write_nstring(w, loc);
+}
+
+fn write_fields(w: &mut Writer<'_>, f: &BodyFields) {
+    write_params(w, &f.params);
+    w.sp();
+    write_nstring(w, f.id.as_ref());
+    w.sp();
+    write_nstring(w, f.description.as_ref());
+    w.sp();
+    w.string(f.encoding.as_bytes());
+    w.sp();
+    w.num(f.octets);
+}
+
+fn write_single_ext(w: &mut Writer<'_>, ext: Option<&SinglePartExtension>, extended: bool) {
+    if let (true, Some(ext)) = (extended, ext) {
+        w.sp();
+        write_nstring(w, ext.md5.as_ref());
+        write_ext_tail(
+            w,
+            ext.disposition.as_ref(),
+            &ext.language,
+            ext.location.as_ref(),
+        );
+    }
+}
+
+impl BodyStructure {
+    /// Writes the part: with extension data for BODYSTRUCTURE
+    /// (`extended`), without for BODY.
+    pub(in crate::protocol::imap) fn write(&self, w: &mut Writer<'_>, extended: bool) {
+        w.str("(");
+        match self {
+            BodyStructure::Basic {
+                media_type,
+                subtype,
+                fields,
+                extension,
+            } => {
+                w.string(media_type.as_bytes());
+                w.sp();
+                w.string(subtype.as_bytes());
+                w.sp();
+                write_fields(w, fields);
+                write_single_ext(w, extension.as_ref(), extended);
+            }
+            BodyStructure::Text {
+                subtype,
+                fields,
+                lines,
+                extension,
+            } => {
+                w.str("\"TEXT\" ");
+                w.string(subtype.as_bytes());
+                w.sp();
+                write_fields(w, fields);
+                w.sp();
+                w.num(lines);
+                write_single_ext(w, extension.as_ref(), extended);
+            }
+            BodyStructure::Message {
+                fields,
+                envelope,
+                body,
+                lines,
+                extension,
+            } => {
+                w.str("\"MESSAGE\" \"RFC822\" ");
+                write_fields(w, fields);
+                w.sp();
+                envelope.write(w);
+                w.sp();
+                body.write(w, extended);
+                w.sp();
+                w.num(lines);
+                write_single_ext(w, extension.as_ref(), extended);
+            }
+            BodyStructure::Multipart {
+                parts,
+                subtype,
+                extension,
+            } => {
+                for part in parts {
+                    part.write(w, extended);
+                }
+                w.sp();
+                w.string(subtype.as_bytes());
+                if let (true, Some(ext)) = (extended, extension) {
+                    w.sp();
+                    write_params(w, &ext.params);
+                    write_ext_tail(
+                        w,
+                        ext.disposition.as_ref(),
+                        &ext.language,
+                        ext.location.as_ref(),
+                    );
+                }
+            }
+        }
+        w.str(")");
+    }
+}
