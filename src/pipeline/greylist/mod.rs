@@ -140,10 +140,6 @@ impl Greylist {
         self.check_at(req, now_ms()).await
     }
 
-    /// Decides for one message at `now` (unix milliseconds).
-    ///
-    /// # Errors
-    /// The database failed.
     /// Whether `network` is auto-allowed and its last-seen time is fresh
     /// enough that refreshing it can wait: then no write transaction (and
     /// no fsync) is needed for this message. `last_seen` only drives
@@ -158,6 +154,10 @@ impl Greylist {
         Ok(row.is_some_and(|(passes, seen)| passes >= threshold && now - seen < SEEN_REFRESH_MS))
     }
 
+    /// Decides for one message at `now` (unix milliseconds).
+    ///
+    /// # Errors
+    /// The database failed.
     pub async fn check_at(
         &self,
         req: &GreylistRequest<'_>,
