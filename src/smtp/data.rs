@@ -1,16 +1,18 @@
 //! DATA and BDAT, and what happens at the end of a message: the inbound
-//! checks, then durable delivery, then — only then — `250`.
+//! checks, then durable delivery — local copies and the outbound queue,
+//! all or nothing — then, only then, `250`.
 
 use std::collections::BTreeMap;
 
-use super::session::{Session, Stop};
-use crate::delivery::{self, DeliveryError, LocalTarget};
+use super::session::{Recipient, Session, Stop};
+use crate::delivery::{DeliveryError, LocalTarget};
 use crate::net::{ReadEnd, Transport};
 use crate::pipeline::{self, Verdict};
 use crate::protocol::smtp::{
     BdatReceiver, ChunkOutcome, ChunkSkipper, DataLimits, DataOutcome, DataReceiver,
     EnhancedStatus, Reply,
 };
+use crate::queue::{self, AcceptError, Outbound, OutboundRecipient};
 
 /// The pipeline's reply parts as an SMTP reply.
 pub(super) fn map_reply(r: &pipeline::Reply) -> Reply {
@@ -150,6 +152,55 @@ impl<S: Transport> Session<S> {
         }
     }
 
+    /// DKIM-signs a submitted message with every active key of its
+    /// `From:` domain (the envelope sender's domain when it has none), so
+    /// the queued and the local copies carry the same signatures. Mail from
+    /// the Internet passes unchanged. A signing failure refuses the message
+    /// temporarily rather than sending it unsigned.
+    async fn sign_submitted(
+        &self,
+        message: Vec<u8>,
+        sender: Option<&str>,
+    ) -> Result<Vec<u8>, Reply> {
+        if self.settings.mode != super::Mode::Submission {
+            return Ok(message);
+        }
+        let from_domain = mail_parser::MessageParser::new()
+            .parse_headers(&message)
+            .and_then(|m| {
+                m.from()
+                    .and_then(|f| f.first())
+                    .and_then(|a| a.address())
+                    .and_then(|a| a.rsplit_once('@'))
+                    .map(|(_, d)| d.to_ascii_lowercase())
+            });
+        let Some(domain) = from_domain.or_else(|| {
+            sender
+                .and_then(|s| s.rsplit_once('@'))
+                .map(|(_, d)| d.to_ascii_lowercase())
+        }) else {
+            return Ok(message);
+        };
+        match self.services.dkim.sign(&domain, &message).await {
+            Ok(headers) if headers.is_empty() => Ok(message),
+            Ok(headers) => {
+                let mut signed = Vec::with_capacity(headers.len() + message.len());
+                signed.extend_from_slice(headers.as_bytes());
+                signed.extend_from_slice(&message);
+                Ok(signed)
+            }
+            Err(crate::dkim::DkimError::NoFrom) => Ok(message),
+            Err(e) => {
+                tracing::error!(%domain, error = %e, "DKIM signing failed");
+                Err(Reply::new(
+                    451,
+                    Some(EnhancedStatus::new(4, 3, 0)),
+                    "Signing failed; try again later",
+                ))
+            }
+        }
+    }
+
     /// End of message: checks, then delivery, then the reply.
     async fn finish_message(&mut self, message: Vec<u8>) {
         let id = new_id();
@@ -161,12 +212,10 @@ impl<S: Transport> Session<S> {
             return;
         }
         let added = self.missing_headers(&message, &id);
-        let sender = tx
-            .from
-            .as_ref()
-            .and_then(|f| f.mailbox())
-            .map(super::commands::mailbox_string);
+        let sender = tx.from.as_ref().and_then(|f| f.mailbox());
+        let sender_text = sender.map(super::commands::mailbox_string);
         let rcpts: Vec<String> = tx.recipients.iter().map(|r| r.address.clone()).collect();
+        let smtputf8 = self.ctx.smtputf8;
         let outcome = self
             .services
             .pipeline
@@ -177,21 +226,59 @@ impl<S: Transport> Session<S> {
             Verdict::Accept => "INBOX",
             Verdict::Junk => "Junk",
             Verdict::TempFail(r) | Verdict::Reject(r) => {
-                tracing::info!(%id, from = ?sender, rcpts = rcpts.len(), size = message.len(),
+                tracing::info!(%id, from = ?sender_text, rcpts = rcpts.len(), size = message.len(),
                     code = r.code, reason = %r.text, "message refused");
                 self.reply(map_reply(r));
                 return;
             }
         };
-        let mut stored =
-            format!("Return-Path: <{}>\r\n", sender.clone().unwrap_or_default()).into_bytes();
+        // The message as it leaves here: our headers, the submission
+        // fixes, the client's message (forged Authentication-Results cut).
         let assembled = outcome.assemble(&message);
         let split = outcome.headers_to_prepend.len();
-        stored.extend_from_slice(&assembled[..split]);
-        stored.extend_from_slice(added.as_bytes());
-        stored.extend_from_slice(&assembled[split..]);
+        let mut outbound = Vec::with_capacity(assembled.len() + added.len());
+        outbound.extend_from_slice(&assembled[..split]);
+        outbound.extend_from_slice(added.as_bytes());
+        outbound.extend_from_slice(&assembled[split..]);
+        let outbound = match self.sign_submitted(outbound, sender_text.as_deref()).await {
+            Ok(signed) => signed,
+            Err(refusal) => {
+                self.reply(refusal);
+                return;
+            }
+        };
+        let envelope = Outbound {
+            sender: sender.map(ToString::to_string),
+            recipients: outbound_recipients(&tx.recipients),
+            smtputf8,
+        };
+        let mut stored = format!(
+            "Return-Path: <{}>\r\n",
+            sender_text.clone().unwrap_or_default()
+        )
+        .into_bytes();
+        stored.extend_from_slice(&outbound);
+        let reply = self
+            .deliver(&id, &tx.recipients, folder, &stored, &envelope, &outbound)
+            .await;
+        tracing::info!(%id, from = ?sender_text, rcpts = rcpts.len(), size = stored.len(), %folder,
+            remote = envelope.recipients.len(), code = reply.code, "message");
+        self.reply(reply);
+    }
+
+    /// Stores local copies in `folder` and queues the remote recipients,
+    /// all or nothing; the reply to send.
+    async fn deliver(
+        &self,
+        id: &str,
+        recipients: &[Recipient],
+        folder: &str,
+        stored: &[u8],
+        envelope: &Outbound,
+        outbound: &[u8],
+    ) -> Reply {
         let mut targets: BTreeMap<String, u64> = BTreeMap::new();
-        for r in &tx.recipients {
+        for r in recipients {
             targets.extend(r.accounts.iter().cloned());
         }
         let targets: Vec<LocalTarget> = targets
@@ -202,13 +289,29 @@ impl<S: Transport> Session<S> {
                 quota_bytes,
             })
             .collect();
-        let reply = match delivery::deliver_local(&self.services.store, &targets, &stored).await {
-            Ok(()) => Reply::queued(&id),
-            Err(DeliveryError::OverQuota { account }) if rcpts.len() == 1 => {
+        let services = &self.services;
+        let accepted = queue::accept(
+            &services.store,
+            &services.queue,
+            &targets,
+            stored,
+            Some((envelope, outbound)),
+        )
+        .await;
+        match accepted {
+            Ok(queued) => {
+                if let Some(queue_id) = queued {
+                    tracing::info!(%id, %queue_id, rcpts = envelope.recipients.len(), "queued");
+                }
+                Reply::queued(id)
+            }
+            Err(AcceptError::Local(DeliveryError::OverQuota { account }))
+                if recipients.len() == 1 =>
+            {
                 tracing::info!(%id, %account, "over quota");
                 Reply::new(552, Some(EnhancedStatus::new(5, 2, 2)), "Mailbox full")
             }
-            Err(DeliveryError::OverQuota { account }) => Reply::new(
+            Err(AcceptError::Local(DeliveryError::OverQuota { account })) => Reply::new(
                 452,
                 Some(EnhancedStatus::new(4, 2, 2)),
                 format!("Mailbox of <{account}> is full; try again later"),
@@ -221,9 +324,20 @@ impl<S: Transport> Session<S> {
                     "Local delivery failed; try again later",
                 )
             }
-        };
-        tracing::info!(%id, from = ?sender, rcpts = rcpts.len(), size = stored.len(), %folder,
-            code = reply.code, "message");
-        self.reply(reply);
+        }
     }
+}
+
+/// The queue's recipients: every remote address of every accepted
+/// recipient, with the RCPT TO address as the original when forwarded.
+fn outbound_recipients(recipients: &[Recipient]) -> Vec<OutboundRecipient> {
+    recipients
+        .iter()
+        .flat_map(|r| {
+            r.remote.iter().map(|address| OutboundRecipient {
+                address: address.clone(),
+                original: (!address.eq_ignore_ascii_case(&r.address)).then(|| r.address.clone()),
+            })
+        })
+        .collect()
 }

@@ -4,10 +4,11 @@
 //! catch-alls and `postmaster@` (`550 5.1.1` otherwise); a recipient
 //! whose quota is already used up is refused with `552 5.2.2` here, so a
 //! multi-recipient message is not held back by one full mailbox.
-//! Other domains: only relay clients (and, later, authenticated ones)
-//! may relay; everyone else gets `554 5.7.1 Relaying denied`. Until the
-//! outbound queue exists, relaying is refused with `451 4.3.2`, so the
-//! message stays with the sender instead of being lost.
+//! Other domains: clients in `smtp.relay_networks` and authenticated
+//! (submission) clients may relay — the recipient goes to the outbound
+//! queue; everyone else gets `554 5.7.1 Relay access denied`. Aliases
+//! whose targets are in remote domains forward through the queue too,
+//! for any client (the alias is ours, so this is not relaying).
 
 use super::commands::mailbox_string;
 use super::session::{Recipient, Session};
@@ -31,16 +32,20 @@ impl<S: Transport> Session<S> {
             self.refuse_rcpt(r);
             return;
         }
-        let address = match &to {
-            ForwardPath::Mailbox(m) => mailbox_string(m),
+        let (address, wire) = match &to {
+            ForwardPath::Mailbox(m) => (mailbox_string(m), m.to_string()),
             ForwardPath::Postmaster => match self.postmaster_address().await {
-                Some(a) => a,
+                Some(a) => (a.clone(), a),
                 None => return self.refuse_rcpt(Reply::user_unknown()),
             },
         };
-        match self.route(&address).await {
-            Ok(accounts) => {
-                self.tx.recipients.push(Recipient { address, accounts });
+        match self.route(&address, &wire).await {
+            Ok((accounts, remote)) => {
+                self.tx.recipients.push(Recipient {
+                    address,
+                    accounts,
+                    remote,
+                });
                 self.seq.on_rcpt(true);
                 self.reply(Reply::rcpt_ok());
             }
@@ -69,9 +74,14 @@ impl<S: Transport> Session<S> {
             .map(|d| format!("postmaster@{d}"))
     }
 
-    /// Local accounts (with quotas) that `address` delivers to, or the
-    /// refusal.
-    async fn route(&self, address: &str) -> Result<Vec<(String, u64)>, Reply> {
+    /// Local accounts (with quotas) and remote addresses that `address`
+    /// delivers to, or the refusal. `wire` is the address in SMTP form
+    /// (quoted local part when needed), used for relayed recipients.
+    async fn route(
+        &self,
+        address: &str,
+        wire: &str,
+    ) -> Result<(Vec<(String, u64)>, Vec<String>), Reply> {
         let dir = &self.services.directory;
         let temp = |e: &dyn std::fmt::Display| {
             tracing::error!(error = %e, "directory lookup failed");
@@ -79,18 +89,15 @@ impl<S: Transport> Session<S> {
         };
         let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
         if !dir.is_local_domain(domain).await.map_err(|e| temp(&e))? {
-            return Err(self.relay_refusal());
+            return if self.may_relay() {
+                Ok((Vec::new(), vec![wire.to_string()]))
+            } else {
+                Err(Reply::relay_denied())
+            };
         }
         let Some(resolution) = dir.resolve(address).await.map_err(|e| temp(&e))? else {
             return Err(Reply::user_unknown());
         };
-        if !resolution.remote.is_empty() {
-            return Err(reply(
-                451,
-                (4, 3, 2),
-                "Forwarding to remote addresses is not available yet; try again later",
-            ));
-        }
         let mut accounts = Vec::with_capacity(resolution.local.len());
         for account in resolution.local {
             let user = dir.get_user(&account).await.map_err(|e| temp(&e))?;
@@ -113,20 +120,12 @@ impl<S: Transport> Session<S> {
             }
             accounts.push((account, user.quota_bytes));
         }
-        Ok(accounts)
+        Ok((accounts, resolution.remote))
     }
 
-    fn relay_refusal(&self) -> Reply {
-        let may_relay =
-            self.settings.is_relay_client(self.peer.ip()) || self.ctx.authenticated.is_some();
-        if may_relay {
-            reply(
-                451,
-                (4, 3, 2),
-                "Relaying is not available yet; try again later",
-            )
-        } else {
-            Reply::relay_denied()
-        }
+    /// Whether this client may send to other domains: it is in
+    /// `smtp.relay_networks` or has authenticated.
+    fn may_relay(&self) -> bool {
+        self.settings.is_relay_client(self.peer.ip()) || self.ctx.authenticated.is_some()
     }
 }

@@ -26,6 +26,9 @@ pub(super) struct Recipient {
     pub address: String,
     /// Local accounts with their quotas.
     pub accounts: Vec<(String, u64)>,
+    /// Remote addresses for the outbound queue: the address itself when
+    /// relaying, an alias's remote targets when forwarding.
+    pub remote: Vec<String>,
 }
 
 /// The mail transaction in progress.

@@ -36,6 +36,7 @@
 
 mod address;
 mod bdat;
+mod client;
 mod command;
 mod data;
 mod domain;
@@ -52,6 +53,9 @@ mod tests;
 
 pub use address::{AddressError, ForwardPath, MAX_LOCAL_PART, MAX_PATH, Mailbox, ReversePath};
 pub use bdat::{BdatReceiver, ChunkOutcome, ChunkSkipper};
+pub use client::{
+    ReplyError, ReplyLimits, ReplyParser, dot_stuff, has_eight_bit, server_capabilities,
+};
 pub use command::{Command, SaslResponse, Verb};
 pub use data::{DataLimits, DataOutcome, DataReceiver, DataSink, Progress};
 pub use domain::{AddressLiteral, Domain, MAX_DOMAIN};

@@ -1,0 +1,166 @@
+//! The real `postel` binary as a daemon for tests that must kill it
+//! (SIGKILL) or talk to it through the CLI: a temp data dir and config
+//! (SQLite, listeners on free loopback ports, the test DNS server), user
+//! set-up through the CLI, start and kill.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A config, a data dir and maybe a running `postel serve`.
+pub struct Daemon {
+    /// The temp dir holding everything.
+    pub dir: tempfile::TempDir,
+    /// The config file.
+    pub config: PathBuf,
+    /// The port-25-role listener.
+    pub smtp: SocketAddr,
+    child: Option<Child>,
+}
+
+/// A port free on 127.0.0.1 right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Daemon {
+    /// Writes the config (`extra` appended) for a daemon resolving
+    /// through `dns`.
+    pub fn new(dns: SocketAddr, extra: &str) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let smtp = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let text = format!(
+            "[server]\nhostname = \"mail.test\"\ndata_dir = \"{}\"\n\
+             [dns]\nnameservers = [\"{dns}\"]\n\
+             [listen]\nsmtp = [\"{smtp}\"]\nsubmission = []\nsubmissions = []\n\
+             imap = []\nimaps = []\npop3 = []\npop3s = []\n\
+             [greylist]\nenabled = false\n\
+             [log]\nlevel = \"info\"\n{extra}\n",
+            dir.path().join("data").display()
+        );
+        let config = dir.path().join("postel.toml");
+        std::fs::write(&config, text).expect("write config");
+        Daemon {
+            dir,
+            config,
+            smtp,
+            child: None,
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Runs `postel -c CONFIG args…` with `stdin`, to completion.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_postel"))
+            .arg("-c")
+            .arg(&self.config)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run postel");
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin.as_bytes()).expect("stdin");
+        }
+        child.wait_with_output().expect("postel finishes")
+    }
+
+    /// Like [`Daemon::cli`], asserting success; returns stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args, "");
+        assert!(
+            out.status.success(),
+            "postel {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Adds a domain and users with password "password".
+    pub fn add_users(&self, domain: &str, locals: &[&str]) {
+        self.cli_ok(&["domain", "add", domain]);
+        for l in locals {
+            let out = self.cli(&["user", "add", &format!("{l}@{domain}")], "password\n");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    /// Starts `postel serve` and waits until its SMTP port answers.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("daemon.log"))
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_postel"))
+            .arg("-c")
+            .arg(&self.config)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start postel serve");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(self.smtp).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not start:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL");
+            let _ = child.wait();
+        }
+    }
+
+    /// The daemon's output so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    /// Files in the spool directory.
+    pub fn spool_files(&self) -> Vec<String> {
+        list(&self.data_dir().join("queue"))
+    }
+}
+
+fn list(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
