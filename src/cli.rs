@@ -3,6 +3,7 @@
 //! on stderr by `main`.
 
 mod dkim;
+mod queue;
 
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
@@ -53,6 +54,9 @@ enum Command {
     /// Inspect and manage greylisting state.
     #[command(subcommand)]
     Greylist(GreylistCmd),
+    /// Inspect and manage the outbound queue.
+    #[command(subcommand)]
+    Queue(queue::QueueCmd),
     /// Manage DKIM signing keys and print their DNS records.
     #[command(subcommand)]
     Dkim(dkim::DkimCmd),
@@ -190,6 +194,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alias(cmd) => alias(&services.directory, cmd).await,
         Command::Deliver(args) => deliver(&services, args).await,
         Command::Greylist(cmd) => greylist(&services, cmd).await,
+        Command::Queue(cmd) => queue::run(&services, cmd).await,
         Command::Dkim(cmd) => dkim::run(&services, cmd).await,
         Command::Serve | Command::CheckConfig => Ok(()),
     };

@@ -11,7 +11,7 @@
 //! - [`store`]: Maildir++ folders and the message index (UIDs, flags,
 //!   modseq), two-phase durable delivery, change notification.
 //! - [`delivery`]: all-or-nothing durable delivery to local recipients.
-//! - [`dkim`]: DKIM signing keys (generation, DNS records, rotation) and signing.
+//! - [`queue`]: the durable outbound queue, SMTP client, bounces (DSN).
 //! - [`mutf7`]: IMAP's modified UTF-7, used for folder names on disk.
 //! - [`tls`]: rustls server configuration, self-signed fallback.
 //! - [`protocol`]: sans-IO codecs (SMTP today), unit-tested without sockets.
@@ -19,6 +19,7 @@
 //! - [`pipeline`]: inbound checks as stages (SPF, DKIM, DMARC, greylisting).
 //! - [`net`]: plain/TLS streams with in-place upgrade, bounded reads.
 //! - [`smtp`]: SMTP sessions (inbound MTA) over the codec, pipeline and delivery.
+//! - [`imap`]: the IMAP server: sessions, the selected mailbox's view, commands.
 //! - [`pop3`]: the POP3 server over the store's INBOX.
 //! - [`server`]: the daemon's life cycle (`postel serve`).
 //! - [`telemetry`]: tracing setup.
@@ -34,11 +35,13 @@ pub mod delivery;
 pub mod directory;
 pub mod dkim;
 pub mod dns;
+pub mod imap;
 pub mod mutf7;
 pub mod net;
 pub mod pipeline;
 pub mod pop3;
 pub mod protocol;
+pub mod queue;
 pub mod server;
 pub mod smtp;
 pub mod store;

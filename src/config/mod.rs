@@ -20,7 +20,9 @@
 
 mod checks;
 pub mod duration;
+mod imap;
 pub mod load;
+mod outbound;
 mod reader;
 mod sections;
 #[cfg(test)]
@@ -34,7 +36,9 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use duration::HumanDuration;
+pub use imap::ImapConfig;
 pub use load::{ConfigError, ConfigProblem};
+pub use outbound::{Password, QueueConfig, RelayConfig, RelayTls};
 
 /// The whole configuration, as loaded from one file. `Default` is the
 /// configuration of an empty file (with an empty `source`).
@@ -74,6 +78,15 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Outbound queue: retries, expiry, concurrency.
+    #[serde(default)]
+    pub queue: QueueConfig,
+    /// Outbound route: a smarthost, or direct MX delivery.
+    #[serde(default)]
+    pub relay: RelayConfig,
+    /// IMAP sessions: limits and timeouts.
+    #[serde(default)]
+    pub imap: ImapConfig,
     /// The file this was loaded from (not a TOML key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -398,6 +411,11 @@ impl Config {
                 self.server.data_dir.join("postel.db").display()
             ),
         }
+    }
+
+    /// The outbound spool: `data_dir/queue`.
+    pub fn queue_dir(&self) -> PathBuf {
+        self.server.data_dir.join("queue")
     }
 
     /// Root of all Maildirs: `data_dir/mail`.

@@ -15,7 +15,7 @@ use super::validate::{self, MAX_MESSAGE_SIZE_LIMIT};
 use super::{Config, FailAction, ListenConfig, ReverseDns, SenderPolicy};
 
 /// The top-level tables.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 14] = [
     "server",
     "database",
     "tls",
@@ -27,6 +27,9 @@ const SECTIONS: [&str; 11] = [
     "auth",
     "submission",
     "log",
+    "queue",
+    "relay",
+    "imap",
 ];
 
 /// The `[listen]` keys, one per protocol listener.
@@ -63,6 +66,8 @@ pub(super) fn read_all(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config)
     read_directory_log(r, root, c);
     read_auth(r, root, c);
     read_submission(r, root, c);
+    super::outbound::read(r, root, c);
+    super::imap::read(r, root, c);
     bound
 }
 

@@ -18,6 +18,7 @@ use crate::db::{Db, DbError};
 use crate::directory::{AuthThrottle, Directory};
 use crate::dns::{DnsSetupError, Resolver};
 use crate::pipeline::{Pipeline, PipelineSettings};
+use crate::queue::{Queue, QueueError, Runner};
 use crate::store::Store;
 use crate::tls::{self, TlsError};
 
@@ -46,6 +47,9 @@ pub enum ServerError {
     /// A listener could not be bound.
     #[error("{0}")]
     Bind(std::io::Error),
+    /// The outbound queue could not start.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
     /// Installing signal handlers failed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -70,6 +74,10 @@ pub struct Services {
     pub pipeline: Pipeline,
     /// Failed-login delays per client address (SMTP, IMAP, POP3).
     pub auth_throttle: AuthThrottle,
+    /// DKIM signing of submitted mail.
+    pub dkim: crate::dkim::Signer,
+    /// The outbound queue (accepting; [`start_queue`] delivers).
+    pub queue: Queue,
 }
 
 impl Services {
@@ -87,6 +95,8 @@ impl Services {
         let resolver = Resolver::from_config(&config.dns)?;
         let settings = PipelineSettings::from_config(&config, &config.auth);
         let pipeline = Pipeline::new(settings, db.clone(), resolver.clone());
+        let queue = Queue::new(db.clone(), &config);
+        let dkim = crate::dkim::Signer::new(db.clone());
         Ok(Services {
             config: Arc::new(config),
             db,
@@ -96,6 +106,8 @@ impl Services {
             resolver,
             pipeline,
             auth_throttle: AuthThrottle::default(),
+            dkim,
+            queue,
         })
     }
 }
@@ -175,6 +187,10 @@ pub struct BoundAddrs {
     pub submission: Vec<std::net::SocketAddr>,
     /// `listen.submissions`.
     pub submissions: Vec<std::net::SocketAddr>,
+    /// `listen.imap`.
+    pub imap: Vec<std::net::SocketAddr>,
+    /// `listen.imaps`.
+    pub imaps: Vec<std::net::SocketAddr>,
     /// `listen.pop3`.
     pub pop3: Vec<std::net::SocketAddr>,
     /// `listen.pop3s`.
@@ -249,13 +265,52 @@ pub async fn start_listeners(
             );
         }
     }
-    let pending = [("imap", &listen.imap), ("imaps", &listen.imaps)];
-    for (name, addrs) in pending {
-        if !addrs.is_empty() {
-            tracing::warn!(listener = name, "not implemented yet; listener not started");
+    let handler = crate::imap::handler(services.clone());
+    for (protocol, list) in [
+        (Protocol::Imap, &listen.imap),
+        (Protocol::Imaps, &listen.imaps),
+    ] {
+        for bound in listener::bind(protocol, list)
+            .await
+            .map_err(ServerError::Bind)?
+        {
+            let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
+            tracing::info!(%addr, listener = protocol.name(), "listening");
+            if protocol == Protocol::Imap {
+                addrs.imap.push(addr);
+            } else {
+                addrs.imaps.push(addr);
+            }
+            listener::spawn(
+                bound,
+                services.tls.clone(),
+                handler.clone(),
+                listener::Limits::default(),
+                tracker.clone(),
+                shutdown.clone(),
+            );
         }
     }
     Ok(addrs)
+}
+
+/// Starts delivering the outbound queue (retries, bounces) until shutdown.
+///
+/// # Errors
+/// The client TLS configuration cannot be built.
+pub fn start_queue(
+    services: &Services,
+    tracker: &tokio_util::task::TaskTracker,
+    shutdown: &Shutdown,
+) -> Result<(), ServerError> {
+    let runner = Runner::new(
+        services.queue.clone(),
+        services.resolver.clone(),
+        services.store.clone(),
+        services.directory.clone(),
+    )?;
+    runner.spawn(tracker, shutdown);
+    Ok(())
 }
 
 /// How often background expiry (greylisting state) runs.
@@ -298,6 +353,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let (trigger, shutdown) = shutdown_channel();
     let tracker = tokio_util::task::TaskTracker::new();
     start_listeners(&services, &tracker, &shutdown).await?;
+    start_queue(&services, &tracker, &shutdown)?;
     spawn_housekeeping(&services, &tracker, &shutdown);
     tracing::info!(
         hostname = %services.config.server.hostname,

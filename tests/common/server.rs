@@ -1,6 +1,8 @@
 //! A whole Postel on loopback for integration tests: temp data dir,
 //! SQLite (or the PostgreSQL test database), a test DNS server, listeners
-//! on `127.0.0.1:0`, real protocol sessions.
+//! on `127.0.0.1:0`, real protocol sessions, and the outbound queue's
+//! runner (remote MX hosts are played by `sink.rs` through `[relay]
+//! mx_port`).
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -23,6 +25,10 @@ pub struct TestServer {
     pub submission: SocketAddr,
     /// The submissions (465 role, implicit TLS) listener address.
     pub submissions: SocketAddr,
+    /// The IMAP (143 role, STARTTLS) listener address.
+    pub imap: SocketAddr,
+    /// The IMAPS (993 role, implicit TLS) listener address.
+    pub imaps: SocketAddr,
     /// The POP3 (110 role, STLS) listener address.
     pub pop3: SocketAddr,
     /// The POP3S (995 role, implicit TLS) listener address.
@@ -86,7 +92,7 @@ impl Builder {
              [database]\nurl = \"{}\"\n\
              [dns]\nnameservers = [\"{}\"]\n\
              [listen]\nsmtp = [\"127.0.0.1:0\"]\nsubmission = [\"127.0.0.1:0\"]\nsubmissions = [\"127.0.0.1:0\"]\n\
-             imap = []\nimaps = []\npop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\n",
+             imap = [\"127.0.0.1:0\"]\nimaps = [\"127.0.0.1:0\"]\npop3 = [\"127.0.0.1:0\"]\npop3s = [\"127.0.0.1:0\"]\n",
             data_dir.display(),
             db.url,
             dns.addr()
@@ -105,6 +111,7 @@ impl Builder {
         let bound = server::start_listeners(&services, &tracker, &shutdown)
             .await
             .expect("listen");
+        server::start_queue(&services, &tracker, &shutdown).expect("outbound queue");
         let smtp = bound.smtp.first().copied().expect("an smtp listener");
         TestServer {
             services,
@@ -119,6 +126,8 @@ impl Builder {
                 .first()
                 .copied()
                 .expect("a submissions listener"),
+            imap: bound.imap.first().copied().expect("an imap listener"),
+            imaps: bound.imaps.first().copied().expect("an imaps listener"),
             pop3: bound.pop3.first().copied().expect("a pop3 listener"),
             pop3s: bound.pop3s.first().copied().expect("a pop3s listener"),
             dns,

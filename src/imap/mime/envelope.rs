@@ -1,0 +1,127 @@
+//! ENVELOPE (RFC 3501 §7.4.2) of a message or of an encapsulated
+//! message/rfc822, built as Dovecot builds it.
+//!
+//! Owns: [`envelope_of`] and the two text clean-ups Dovecot applies on
+//! output: [`for_humans`] (Subject and display names: line breaks
+//! dropped, runs of blanks made one space, trimmed) and [`no_lf`]
+//! (Date, Message-ID, In-Reply-To and address parts: line breaks
+//! dropped, a space put where the next line did not start with one).
+//! Text is otherwise left raw — encoded-words stay encoded, 8-bit stays
+//! 8-bit — as RFC 3501 asks. When a field occurs twice the last one
+//! counts; Sender and Reply-To fall back to From when absent or empty.
+//!
+//! Must not: decode text (that is `search.rs`).
+
+use super::address::{Addr, parse_addresses};
+use super::header::Header;
+use crate::protocol::imap::{Address, Envelope};
+
+/// The text up to the first NUL (Dovecot keeps header text as C
+/// strings).
+fn until_nul(value: &[u8]) -> &[u8] {
+    value.split(|&b| b == 0).next().unwrap_or_default()
+}
+
+/// Subject / display-name clean-up: CR and LF removed, runs of blanks
+/// (space, tab) made one space, leading and trailing blanks removed.
+pub(crate) fn for_humans(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut blank = true;
+    for &b in value {
+        match b {
+            b'\r' | b'\n' => {}
+            b' ' | b'\t' => {
+                if !blank {
+                    out.push(b' ');
+                }
+                blank = true;
+            }
+            0 => {
+                out.push(0x80);
+                blank = false;
+            }
+            _ => {
+                out.push(b);
+                blank = false;
+            }
+        }
+    }
+    if blank && out.last() == Some(&b' ') {
+        out.pop();
+    }
+    out
+}
+
+/// Clean-up of the other strings: each CR or LF is dropped, and
+/// replaced by a space unless the next octet is a blank (or the end).
+pub(crate) fn no_lf(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    for (i, &b) in value.iter().enumerate() {
+        if b != b'\r' && b != b'\n' {
+            out.push(b);
+        } else if !matches!(value.get(i + 1), None | Some(b' ' | b'\t' | 0)) {
+            out.push(b' ');
+        }
+    }
+    out
+}
+
+fn address(a: &Addr) -> Address {
+    Address {
+        name: a.name.as_deref().map(|n| for_humans(until_nul(n))),
+        adl: a.route.as_deref().map(no_lf),
+        mailbox: a.mailbox.as_deref().map(no_lf),
+        host: a.domain.as_deref().map(no_lf),
+    }
+}
+
+fn addresses(value: &[u8]) -> Vec<Address> {
+    parse_addresses(value).iter().map(address).collect()
+}
+
+/// The envelope of the part whose header is `header`.
+pub(crate) fn envelope_of(header: &Header) -> Envelope {
+    let mut env = Envelope::default();
+    for field in &header.fields {
+        let v = &field.value;
+        let text = || Some(no_lf(until_nul(v)));
+        match field.name.to_ascii_lowercase().as_slice() {
+            b"date" => env.date = text(),
+            b"subject" => env.subject = Some(for_humans(until_nul(v))),
+            b"message-id" => env.message_id = text(),
+            b"in-reply-to" => env.in_reply_to = text(),
+            b"from" => env.from = addresses(v),
+            b"sender" => env.sender = addresses(v),
+            b"reply-to" => env.reply_to = addresses(v),
+            b"to" => env.to = addresses(v),
+            b"cc" => env.cc = addresses(v),
+            b"bcc" => env.bcc = addresses(v),
+            _ => {}
+        }
+    }
+    if env.sender.is_empty() {
+        env.sender = env.from.clone();
+    }
+    if env.reply_to.is_empty() {
+        env.reply_to = env.from.clone();
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn humans_get_single_spaces() {
+        assert_eq!(for_humans(b"  Re: \t a\n  b  "), b"Re: a b");
+        assert_eq!(for_humans(b" \t "), b"");
+    }
+
+    #[test]
+    fn no_lf_keeps_the_folding_blank() {
+        assert_eq!(no_lf(b"a\n b"), b"a b");
+        assert_eq!(no_lf(b"a\nb"), b"a b");
+        assert_eq!(no_lf(b"\n <x>"), b" <x>");
+    }
+}
