@@ -102,7 +102,7 @@ impl Signer {
                 .body_canonicalization(Canonicalization::Relaxed)
                 .sign(message)
                 .map_err(|e| DkimError::Sign(format!("{} key {}: {e}", k.algorithm, k.selector)))?;
-            out.push_str(&signature.to_header());
+            out.push_str(&without_fold_before_final_semicolon(&signature.to_header()));
         }
         Ok(out)
     }
@@ -191,5 +191,40 @@ impl Signer {
             reason,
         })?;
         Ok(Some((public_key, key)))
+    }
+}
+
+/// mail-auth may fold the header just before the final `;`, leaving
+/// whitespace between the `b=` value and the semicolon. RFC 6376 §3.5
+/// lets verifiers delete that whitespace with the value, but some (dkimpy)
+/// keep it and then fail the signature; writing the `;` right after the
+/// value is equivalent and verifies everywhere.
+fn without_fold_before_final_semicolon(header: &str) -> String {
+    let body = header.strip_suffix("\r\n").unwrap_or(header);
+    let Some(head) = body.strip_suffix(';') else {
+        return header.to_string();
+    };
+    let trimmed = head.trim_end_matches([' ', '\t', '\r', '\n']);
+    format!("{trimmed};\r\n")
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::without_fold_before_final_semicolon as tidy;
+
+    #[test]
+    fn removes_only_the_fold_before_the_final_semicolon() {
+        assert_eq!(
+            tidy("DKIM-Signature: a=1;\r\n\tb=AA==\r\n\t;\r\n"),
+            "DKIM-Signature: a=1;\r\n\tb=AA==;\r\n"
+        );
+        assert_eq!(
+            tidy("DKIM-Signature: a=1; b=AA==;\r\n"),
+            "DKIM-Signature: a=1; b=AA==;\r\n"
+        );
+        assert_eq!(
+            tidy("DKIM-Signature: a=1; b=AA==\r\n"),
+            "DKIM-Signature: a=1; b=AA==\r\n"
+        );
     }
 }
