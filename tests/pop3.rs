@@ -271,3 +271,25 @@ async fn fetchmail_keep_then_delete_500_messages() {
     assert!(left.messages.is_empty());
     s.stop().await;
 }
+
+/// `[pop3] exclusive = false` lets two sessions share the maildrop.
+#[tokio::test]
+async fn exclusive_access_can_be_turned_off() {
+    let s = builder()
+        .config("[pop3]\nexclusive = false\n")
+        .start()
+        .await;
+    s.with_users("example.org", &["alice"]).await;
+    let script = format!(
+        "{PRELUDE}
+a = tls()
+b = tls()
+assert a.stat() == b.stat()
+a.quit(); b.quit()
+print('ok')
+"
+    );
+    let (ok, out) = python(script, &s).await;
+    assert!(ok, "{out}");
+    s.stop().await;
+}

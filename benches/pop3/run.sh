@@ -28,7 +28,7 @@ pop3 = ["127.0.0.1:$PORT"]
 pop3s = []
 [dns]
 nameservers = ["127.0.0.1:9"]
-[submission]
+[pop3]
 allow_plaintext_auth_on_loopback = true
 [log]
 level = "warn"

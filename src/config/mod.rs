@@ -23,6 +23,7 @@ pub mod duration;
 mod imap;
 pub mod load;
 mod outbound;
+mod pop3;
 mod reader;
 mod sections;
 #[cfg(test)]
@@ -39,6 +40,7 @@ pub use duration::HumanDuration;
 pub use imap::ImapConfig;
 pub use load::{ConfigError, ConfigProblem};
 pub use outbound::{Password, QueueConfig, RelayConfig, RelayTls};
+pub use pop3::Pop3Config;
 
 /// The whole configuration, as loaded from one file. `Default` is the
 /// configuration of an empty file (with an empty `source`).
@@ -87,6 +89,9 @@ pub struct Config {
     /// IMAP sessions: limits and timeouts.
     #[serde(default)]
     pub imap: ImapConfig,
+    /// POP3 sessions: exclusive access, timeouts.
+    #[serde(default)]
+    pub pop3: Pop3Config,
     /// The file this was loaded from (not a TOML key).
     #[serde(skip)]
     pub source: PathBuf,

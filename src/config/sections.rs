@@ -15,7 +15,7 @@ use super::validate::{self, MAX_MESSAGE_SIZE_LIMIT};
 use super::{Config, FailAction, ListenConfig, ReverseDns, SenderPolicy};
 
 /// The top-level tables.
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 15] = [
     "server",
     "database",
     "tls",
@@ -30,6 +30,7 @@ const SECTIONS: [&str; 14] = [
     "queue",
     "relay",
     "imap",
+    "pop3",
 ];
 
 /// The `[listen]` keys, one per protocol listener.
@@ -68,6 +69,7 @@ pub(super) fn read_all(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config)
     read_submission(r, root, c);
     super::outbound::read(r, root, c);
     super::imap::read(r, root, c);
+    super::pop3::read(r, root, c);
     bound
 }
 

@@ -40,9 +40,9 @@ impl Pop3Settings {
     pub fn from_config(config: &crate::config::Config) -> Pop3Settings {
         Pop3Settings {
             hostname: config.server.hostname.clone(),
-            idle_timeout: Duration::from_secs(600),
-            allow_plaintext_on_loopback: config.submission.allow_plaintext_auth_on_loopback,
-            exclusive: true,
+            idle_timeout: config.pop3.idle_timeout.get(),
+            allow_plaintext_on_loopback: config.pop3.allow_plaintext_auth_on_loopback,
+            exclusive: config.pop3.exclusive,
         }
     }
 }
