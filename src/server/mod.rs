@@ -206,81 +206,41 @@ pub async fn start_listeners(
     tracker: &tokio_util::task::TaskTracker,
     shutdown: &Shutdown,
 ) -> Result<BoundAddrs, ServerError> {
-    let mut addrs = BoundAddrs::default();
+    use crate::smtp::Mode;
     use listener::Protocol;
     let listen = &services.config.listen;
-    use crate::smtp::Mode;
-    let smtp = [
-        (Protocol::Smtp, &listen.smtp, Mode::Mta),
-        (Protocol::Submission, &listen.submission, Mode::Submission),
-        (Protocol::Submissions, &listen.submissions, Mode::Submission),
+    let pop3 = crate::pop3::handler(services.clone(), crate::pop3::Locks::default());
+    let imap = crate::imap::handler(services.clone());
+    let plan = [
+        (
+            Protocol::Smtp,
+            &listen.smtp,
+            crate::smtp::handler(services.clone(), Mode::Mta),
+        ),
+        (
+            Protocol::Submission,
+            &listen.submission,
+            crate::smtp::handler(services.clone(), Mode::Submission),
+        ),
+        (
+            Protocol::Submissions,
+            &listen.submissions,
+            crate::smtp::handler(services.clone(), Mode::Submission),
+        ),
+        (Protocol::Pop3, &listen.pop3, pop3.clone()),
+        (Protocol::Pop3s, &listen.pop3s, pop3),
+        (Protocol::Imap, &listen.imap, imap.clone()),
+        (Protocol::Imaps, &listen.imaps, imap),
     ];
-    for (protocol, list, mode) in smtp {
-        let handler = crate::smtp::handler(services.clone(), mode);
+    let mut addrs = BoundAddrs::default();
+    for (protocol, list, handler) in plan {
         for bound in listener::bind(protocol, list)
             .await
             .map_err(ServerError::Bind)?
         {
             let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
             tracing::info!(%addr, listener = protocol.name(), "listening");
-            match protocol {
-                Protocol::Smtp => addrs.smtp.push(addr),
-                Protocol::Submission => addrs.submission.push(addr),
-                _ => addrs.submissions.push(addr),
-            }
-            listener::spawn(
-                bound,
-                services.tls.clone(),
-                handler.clone(),
-                listener::Limits::default(),
-                tracker.clone(),
-                shutdown.clone(),
-            );
-        }
-    }
-    let locks = crate::pop3::Locks::default();
-    let handler = crate::pop3::handler(services.clone(), locks);
-    for (protocol, list) in [
-        (Protocol::Pop3, &listen.pop3),
-        (Protocol::Pop3s, &listen.pop3s),
-    ] {
-        for bound in listener::bind(protocol, list)
-            .await
-            .map_err(ServerError::Bind)?
-        {
-            let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
-            tracing::info!(%addr, listener = protocol.name(), "listening");
-            if protocol == Protocol::Pop3 {
-                addrs.pop3.push(addr);
-            } else {
-                addrs.pop3s.push(addr);
-            }
-            listener::spawn(
-                bound,
-                services.tls.clone(),
-                handler.clone(),
-                listener::Limits::default(),
-                tracker.clone(),
-                shutdown.clone(),
-            );
-        }
-    }
-    let handler = crate::imap::handler(services.clone());
-    for (protocol, list) in [
-        (Protocol::Imap, &listen.imap),
-        (Protocol::Imaps, &listen.imaps),
-    ] {
-        for bound in listener::bind(protocol, list)
-            .await
-            .map_err(ServerError::Bind)?
-        {
-            let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
-            tracing::info!(%addr, listener = protocol.name(), "listening");
-            if protocol == Protocol::Imap {
-                addrs.imap.push(addr);
-            } else {
-                addrs.imaps.push(addr);
-            }
+            addrs.slot(protocol).push(addr);
             listener::spawn(
                 bound,
                 services.tls.clone(),
@@ -292,6 +252,22 @@ pub async fn start_listeners(
         }
     }
     Ok(addrs)
+}
+
+impl BoundAddrs {
+    /// The list a protocol's bound addresses go into.
+    fn slot(&mut self, protocol: listener::Protocol) -> &mut Vec<std::net::SocketAddr> {
+        use listener::Protocol;
+        match protocol {
+            Protocol::Smtp => &mut self.smtp,
+            Protocol::Submission => &mut self.submission,
+            Protocol::Submissions => &mut self.submissions,
+            Protocol::Pop3 => &mut self.pop3,
+            Protocol::Pop3s => &mut self.pop3s,
+            Protocol::Imap => &mut self.imap,
+            Protocol::Imaps => &mut self.imaps,
+        }
+    }
 }
 
 /// Starts delivering the outbound queue (retries, bounces) until shutdown.
