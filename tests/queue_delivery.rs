@@ -34,7 +34,7 @@ async fn python_submission_goes_out_over_starttls_once() {
         "[smtp]\nrelay_networks = [\"192.0.2.1\"]\n",
     )
     .await;
-    let records = dkim_keys(&s).await;
+    let records = common::dkim::rsa_and_ed25519_keys(&s, "example.org").await;
     let script = r#"
 import smtplib, ssl, sys
 from email.message import EmailMessage
@@ -83,79 +83,14 @@ print("ok")
         "no Return-Path leaves: {data}"
     );
     // It left DKIM-signed, and an independent verifier agrees.
-    match dkimpy_verify(&records, &t.data) {
-        Some(report) => {
-            let lines: Vec<&str> = report.lines().collect();
-            assert_eq!(lines.len(), 2, "two signatures (RSA and Ed25519): {report}");
-            assert!(
-                lines
-                    .iter()
-                    .all(|l| l.starts_with("pass ") && l.contains("d=example.org")),
-                "{report}"
-            );
-        }
+    match common::dkim::dkimpy_verify(&records, &t.data) {
+        Some(report) => common::dkim::assert_both_pass(&report, "example.org"),
         None => common::skip("python3-dkim/python3-nacl missing: remote DKIM not verified"),
     }
     assert!(drained(&s).await, "the queue empties");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sinks[0].delivered().len(), 1, "delivered exactly once");
     s.stop().await;
-}
-
-/// Creates an RSA and an Ed25519 key for example.org; returns their DNS
-/// records as a JSON object for tests/fixtures/dkim/verify.py.
-async fn dkim_keys(s: &common::server::TestServer) -> String {
-    use postel::dkim::{Algorithm, KeySpec, Keys};
-    let keys = Keys::new(s.services.directory.clone());
-    let mut records = Vec::new();
-    for algorithm in [Algorithm::RsaSha256, Algorithm::Ed25519Sha256] {
-        let spec = KeySpec {
-            algorithm,
-            ..KeySpec::default()
-        };
-        let r = keys
-            .generate("example.org", &spec)
-            .await
-            .expect("dkim key")
-            .record();
-        let strings: Vec<String> = r.strings().iter().map(|x| format!("{x:?}")).collect();
-        records.push(format!("{:?}: [{}]", r.name, strings.join(", ")));
-    }
-    format!("{{{}}}", records.join(", "))
-}
-
-/// Verifies every DKIM signature of `message` with dkimpy; `None` when
-/// Debian's python3-dkim is not installed.
-fn dkimpy_verify(records_json: &str, message: &[u8]) -> Option<String> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let py = "/usr/bin/python3";
-    let ok = Command::new(py)
-        .args(["-c", "import dkim, nacl"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        return None;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let json = dir.path().join("records.json");
-    std::fs::write(&json, records_json).expect("records");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim/verify.py");
-    let mut child = Command::new(py)
-        .arg(script)
-        .arg(&json)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("verify.py");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(message)
-        .expect("write");
-    let out = child.wait_with_output().expect("verify.py output");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[tokio::test]

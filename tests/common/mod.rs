@@ -5,6 +5,7 @@
 //! against a fresh database on that PostgreSQL server.
 #![allow(dead_code)]
 
+pub mod dkim;
 pub mod dns;
 pub mod postfix;
 pub mod server;
