@@ -26,6 +26,37 @@ pub struct TestDb {
     pub db: Db,
     /// A private, empty directory for Maildirs etc.
     pub dir: tempfile::TempDir,
+    /// For PostgreSQL: the server's admin URL and this test's database,
+    /// dropped when the test is done.
+    drop_pg: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    /// Drops the per-test PostgreSQL database so runs don't pile them up.
+    /// `Drop` cannot await, and the test's runtime may be the one calling
+    /// us, so the drop runs on a thread with a runtime of its own.
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.drop_pg.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut c = sqlx::AnyConnection::connect(&admin).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let r = sqlx::query(&sql).execute(&mut c).await;
+                c.close().await.ok();
+                r.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("note: could not drop test database (left for .ci/run to clean)");
+        }
+    }
 }
 
 impl TestDb {
@@ -56,6 +87,7 @@ pub async fn sqlite() -> TestDb {
         url,
         db,
         dir,
+        drop_pg: None,
     }
 }
 
@@ -89,6 +121,7 @@ pub async fn postgres() -> Option<TestDb> {
         url,
         db,
         dir: tempfile::tempdir().expect("tempdir"),
+        drop_pg: Some((base, name)),
     })
 }
 
