@@ -345,7 +345,8 @@ async fn outlook_autodiscover() {
     // No address, another schema, a foreign domain.
     let page = curl("POST", &url, &xml_header, Some("<Autodiscover/>")).await;
     check(OUTLOOK_ERROR, &page.body, obj(&[("code", s("600"))])).await;
-    let mobile = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006";
+    let mobile =
+        "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006";
     let req = outlook_request("alice@example.com", mobile);
     let page = curl("POST", &url, &xml_header, Some(&req)).await;
     check(OUTLOOK_ERROR, &page.body, obj(&[("code", s("601"))])).await;
@@ -526,15 +527,24 @@ print("ok")
     let after = get(&metrics_url).await.body;
     let a = after.as_str();
     let moved = |series: &str| metric(a, series) - metric(b, series);
-    assert!(moved("postel_messages_total{result=\"accepted\"}") >= 1.0, "{a}");
+    assert!(
+        moved("postel_messages_total{result=\"accepted\"}") >= 1.0,
+        "{a}"
+    );
     assert!(moved("postel_local_deliveries_total") >= 1.0, "{a}");
     let local = "postel_delivery_duration_seconds_count{route=\"local\"}";
     assert!(moved(local) >= 1.0, "{a}");
     assert!(moved("postel_connections_total{listener=\"smtp\"}") >= 1.0);
     assert!(moved("postel_connections_total{listener=\"imaps\"}") >= 1.0);
     assert!(moved("postel_connections_total{listener=\"http\"}") >= 1.0);
-    assert!(moved("postel_auth_failures_total{protocol=\"imap\"}") >= 1.0, "{a}");
-    assert!(moved("postel_tls_handshakes_total{result=\"ok\"}") >= 1.0, "{a}");
+    assert!(
+        moved("postel_auth_failures_total{protocol=\"imap\"}") >= 1.0,
+        "{a}"
+    );
+    assert!(
+        moved("postel_tls_handshakes_total{result=\"ok\"}") >= 1.0,
+        "{a}"
+    );
     // This scrape's own connection is open.
     assert!(metric(a, "postel_connections_open{listener=\"http\"}") >= 1.0);
 
