@@ -6,6 +6,8 @@
 //! IMAP login and TLS handshakes. Also the request limits.
 
 mod common;
+#[path = "common/sink.rs"]
+mod sink;
 
 use std::time::Duration;
 
@@ -611,5 +613,103 @@ async fn limits_and_routing() {
         answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
         "{answer}"
     );
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn queue_outcomes_move_metrics() {
+    if !have_curl() {
+        return;
+    }
+    let mut b = sink::Behaviour::default();
+    b.rcpt.insert(
+        "bob@remote.test".into(),
+        [sink::answer(451, "4.7.1 Later")].into(),
+    );
+    b.rcpt.insert(
+        "gone@remote.test".into(),
+        [sink::answer(550, "5.1.1 Gone")].into(),
+    );
+    let sinks = sink::start(&["127.0.0.2"], b).await;
+    let config = format!(
+        "[queue]\nretry = [\"1s\"]\nmax_age = \"1h\"\n[relay]\nmx_port = {}\n",
+        sink::port(&sinks)
+    );
+    let srv = builder()
+        .http()
+        .config(&config)
+        .records([
+            common::dns::mx("remote.test", 10, "mx1.remote.test"),
+            common::dns::a("mx1.remote.test", "127.0.0.2"),
+        ])
+        .start()
+        .await;
+    srv.with_users("example.org", &["alice"]).await;
+    let metrics_url = format!("{}/metrics", base(&srv));
+    let before = get(&metrics_url).await.body;
+    let (mut c, _) = Client::connect(srv.smtp).await;
+    c.expect("EHLO client.test", 250).await;
+    let msg = "From: alice@example.org\r\nSubject: out\r\n\r\nhello\r\n";
+    let to = ["bob@remote.test", "gone@remote.test"];
+    let r = c.send_mail("alice@example.org", &to, msg).await;
+    assert_eq!(r.code, 250, "{r:?}");
+    c.expect("QUIT", 221).await;
+    let got = sinks[0].wait_delivered(1, Duration::from_secs(20)).await;
+    assert_eq!(got.len(), 1);
+    // The outcome is recorded right after the remote's answer.
+    let mut after = String::new();
+    for _ in 0..50 {
+        after = get(&metrics_url).await.body;
+        if metric(&after, "postel_queue_messages") == 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let moved = |series: &str| metric(&after, series) - metric(&before, series);
+    assert!(
+        moved("postel_queue_recipients_total{outcome=\"delivered\"}") >= 1.0,
+        "{after}"
+    );
+    assert!(
+        moved("postel_queue_recipients_total{outcome=\"deferred\"}") >= 1.0,
+        "{after}"
+    );
+    assert!(
+        moved("postel_queue_recipients_total{outcome=\"bounced\"}") >= 1.0,
+        "{after}"
+    );
+    let remote = "postel_delivery_duration_seconds_count{route=\"remote\"}";
+    assert!(moved(remote) >= 1.0, "{after}");
+    // The retry waited a second: the delivery took at least that long.
+    let fast = "postel_delivery_duration_seconds_bucket{route=\"remote\",le=\"0.5\"}";
+    assert!(moved(remote) > moved(fast), "{after}");
+    assert_eq!(metric(&after, "postel_queue_messages"), 0.0, "{after}");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn greylisted_messages_are_counted() {
+    if !have_curl() {
+        return;
+    }
+    let srv = builder()
+        .http()
+        .config("[greylist]\nenabled = true\n[smtp]\nrelay_networks = []\n")
+        .start()
+        .await;
+    srv.with_users("example.com", &["alice"]).await;
+    let metrics_url = format!("{}/metrics", base(&srv));
+    let before = get(&metrics_url).await.body;
+    let (mut c, _) = Client::connect(srv.smtp).await;
+    c.expect("EHLO client.test", 250).await;
+    let msg = "From: x@remote.test\r\nSubject: grey\r\n\r\nhello\r\n";
+    let r = c
+        .send_mail("x@remote.test", &["alice@example.com"], msg)
+        .await;
+    assert_eq!(r.code, 451, "{r:?}");
+    c.expect("QUIT", 221).await;
+    let after = get(&metrics_url).await.body;
+    let series = "postel_messages_total{result=\"greylisted\"}";
+    assert!(metric(&after, series) > metric(&before, series), "{after}");
     srv.stop().await;
 }
