@@ -447,6 +447,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn listener_keys_parse_and_clash_like_the_others() {
+        let p = std::path::Path::new("/etc/postel/h.toml");
+        let text = "[listen]\nhttp = [\"127.0.0.1:8080\"]\nhttps = [\"[::1]:8443\"]\n";
+        let c = crate::config::load::parse(p, text).expect("valid");
+        assert_eq!(c.listen.http, ["127.0.0.1:8080".parse().expect("addr")]);
+        assert_eq!(c.listen.https, ["[::1]:8443".parse().expect("addr")]);
+        let d = crate::config::load::parse(p, "").expect("valid");
+        assert!(d.listen.http.is_empty() && d.listen.https.is_empty());
+        let text = "[listen]\nhttp = [\"nope\"]\nhttps = [\"127.0.0.1:25\"]\n";
+        let e = crate::config::load::parse(p, text).expect_err("invalid");
+        let t = e.to_string();
+        assert!(t.contains("h.toml:2: listen.http:"), "{t}");
+        assert!(
+            t.contains("h.toml:3: listen.https:") && t.contains("listen.smtp"),
+            "{t}"
+        );
+    }
+
+    #[test]
     fn escapes_xml() {
         assert_eq!(
             xml_escape("a<b>&\"c\"'d'\u{1}"),
