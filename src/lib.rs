@@ -22,6 +22,9 @@
 //! - [`imap`]: the IMAP server: sessions, the selected mailbox's view, commands.
 //! - [`pop3`]: the POP3 server over the store's INBOX.
 //! - [`server`]: the daemon's life cycle (`postel serve`).
+//! - [`http`]: the optional HTTP listener: client autoconfiguration,
+//!   MTA-STS policy, `/healthz`, Prometheus `/metrics`.
+//! - [`metrics`]: process-wide counters and histograms (atomics).
 //! - [`telemetry`]: tracing setup.
 //!
 //! Dependencies point one way: protocols → delivery/queue → store and
@@ -35,7 +38,9 @@ pub mod delivery;
 pub mod directory;
 pub mod dkim;
 pub mod dns;
+pub mod http;
 pub mod imap;
+pub mod metrics;
 pub mod mutf7;
 pub mod net;
 pub mod pipeline;

@@ -59,6 +59,8 @@ fn production_example_parses_to_the_documented_values() {
     assert_eq!(l.imaps, addrs(&["0.0.0.0:993", "[::]:993"]));
     assert_eq!(l.pop3, addrs(&["0.0.0.0:110", "[::]:110"]));
     assert_eq!(l.pop3s, addrs(&["0.0.0.0:995", "[::]:995"]));
+    assert!(l.http.is_empty() && l.https.is_empty());
+    assert_eq!(c.mta_sts, postel::config::MtaStsConfig::default());
     assert!(c.dns.nameservers.is_empty());
     assert_eq!(c.smtp.max_message_size, 52_428_800);
     assert_eq!(c.smtp.max_recipients, 100);

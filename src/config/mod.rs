@@ -22,6 +22,7 @@ mod checks;
 pub mod duration;
 mod imap;
 pub mod load;
+mod mta_sts;
 mod outbound;
 mod pop3;
 mod reader;
@@ -39,6 +40,7 @@ use serde::Deserialize;
 pub use duration::HumanDuration;
 pub use imap::ImapConfig;
 pub use load::{ConfigError, ConfigProblem};
+pub use mta_sts::{MtaStsConfig, MtaStsMode};
 pub use outbound::{Password, QueueConfig, RelayConfig, RelayTls};
 pub use pop3::Pop3Config;
 
@@ -92,6 +94,9 @@ pub struct Config {
     /// POP3 sessions: exclusive access, timeouts.
     #[serde(default)]
     pub pop3: Pop3Config,
+    /// The MTA-STS policy served over HTTPS (RFC 8461).
+    #[serde(default)]
+    pub mta_sts: MtaStsConfig,
     /// The file this was loaded from (not a TOML key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -165,6 +170,11 @@ pub struct ListenConfig {
     pub pop3: Vec<SocketAddr>,
     /// POP3 over implicit TLS (995).
     pub pop3s: Vec<SocketAddr>,
+    /// HTTP: autoconfiguration, MTA-STS, health and metrics (80); off by
+    /// default.
+    pub http: Vec<SocketAddr>,
+    /// The same over implicit TLS (443); off by default.
+    pub https: Vec<SocketAddr>,
 }
 
 fn both(port: u16) -> Vec<SocketAddr> {
@@ -184,6 +194,8 @@ impl Default for ListenConfig {
             imaps: both(993),
             pop3: both(110),
             pop3s: both(995),
+            http: Vec::new(),
+            https: Vec::new(),
         }
     }
 }

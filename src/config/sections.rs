@@ -15,7 +15,7 @@ use super::validate::{self, MAX_MESSAGE_SIZE_LIMIT};
 use super::{Config, FailAction, ListenConfig, ReverseDns, SenderPolicy};
 
 /// The top-level tables.
-const SECTIONS: [&str; 15] = [
+const SECTIONS: [&str; 16] = [
     "server",
     "database",
     "tls",
@@ -31,10 +31,11 @@ const SECTIONS: [&str; 15] = [
     "relay",
     "imap",
     "pop3",
+    "mta_sts",
 ];
 
 /// The `[listen]` keys, one per protocol listener.
-pub(super) const LISTENERS: [&str; 7] = [
+pub(super) const LISTENERS: [&str; 9] = [
     "smtp",
     "submission",
     "submissions",
@@ -42,6 +43,8 @@ pub(super) const LISTENERS: [&str; 7] = [
     "imaps",
     "pop3",
     "pop3s",
+    "http",
+    "https",
 ];
 
 /// One address a listener will bind, for the duplicate check.
@@ -70,6 +73,7 @@ pub(super) fn read_all(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config)
     super::outbound::read(r, root, c);
     super::imap::read(r, root, c);
     super::pop3::read(r, root, c);
+    super::mta_sts::read(r, root, c);
     bound
 }
 
@@ -123,7 +127,7 @@ fn without_lines<T>(list: Vec<(T, usize)>) -> Vec<T> {
 
 fn read_listen(r: &mut Reader<'_>, root: &dyn TableLike, l: &mut ListenConfig) -> Vec<Bound> {
     let s = r.section(root, "listen", &LISTENERS);
-    let fields: [&mut Vec<SocketAddr>; 7] = [
+    let fields: [&mut Vec<SocketAddr>; 9] = [
         &mut l.smtp,
         &mut l.submission,
         &mut l.submissions,
@@ -131,6 +135,8 @@ fn read_listen(r: &mut Reader<'_>, root: &dyn TableLike, l: &mut ListenConfig) -
         &mut l.imaps,
         &mut l.pop3,
         &mut l.pop3s,
+        &mut l.http,
+        &mut l.https,
     ];
     let mut bound = Vec::new();
     for (name, field) in LISTENERS.into_iter().zip(fields) {

@@ -77,8 +77,9 @@ impl Transport for Stream {
     async fn start_tls(self, config: Arc<rustls::ServerConfig>) -> io::Result<Self> {
         match self {
             Stream::Plain(tcp) => {
-                let tls = TlsAcceptor::from(config).accept(tcp).await?;
-                Ok(Stream::Tls(Box::new(tls)))
+                let tls = TlsAcceptor::from(config).accept(tcp).await;
+                crate::metrics::tls_handshake(tls.is_ok());
+                Ok(Stream::Tls(Box::new(tls?)))
             }
             Stream::Tls(_) => Err(io::Error::other("TLS is already active")),
         }

@@ -356,6 +356,7 @@ impl<S: Transport> Session<S> {
             Ok(None) => {
                 let delay = throttle.delay(ip);
                 throttle.failed(ip);
+                crate::metrics::auth_failed("pop3");
                 tokio::time::sleep(delay).await;
                 tracing::info!(%username, "pop3 authentication failed");
                 self.out

@@ -81,9 +81,13 @@ pub(crate) async fn record(
         match o.kind {
             OutcomeKind::Failed => {
                 entry.failed.insert(row.id);
+                crate::metrics::remote_bounced();
             }
-            OutcomeKind::Deferred => entry.deferred = true,
-            OutcomeKind::Delivered => {}
+            OutcomeKind::Deferred => {
+                entry.deferred = true;
+                crate::metrics::remote_deferred();
+            }
+            OutcomeKind::Delivered => crate::metrics::remote_delivered(now - info.created_at),
         }
         tracing::info!(queue_id = %info.id, rcpt = %row.recipient, status = %o.status,
             outcome = ?o.kind, detail = %o.message, "recipient");

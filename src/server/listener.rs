@@ -38,6 +38,10 @@ pub enum Protocol {
     Pop3,
     /// POP3 over implicit TLS, port 995.
     Pop3s,
+    /// HTTP (autoconfig, MTA-STS, metrics), port 80.
+    Http,
+    /// HTTPS, port 443.
+    Https,
 }
 
 impl Protocol {
@@ -51,6 +55,8 @@ impl Protocol {
             Protocol::Imaps => "imaps",
             Protocol::Pop3 => "pop3",
             Protocol::Pop3s => "pop3s",
+            Protocol::Http => "http",
+            Protocol::Https => "https",
         }
     }
 
@@ -58,7 +64,7 @@ impl Protocol {
     pub fn implicit_tls(self) -> bool {
         matches!(
             self,
-            Protocol::Submissions | Protocol::Imaps | Protocol::Pop3s
+            Protocol::Submissions | Protocol::Imaps | Protocol::Pop3s | Protocol::Https
         )
     }
 }
@@ -185,6 +191,7 @@ pub fn spawn(
             t.spawn(
                 async move {
                     let _permit = permit;
+                    let _open = crate::metrics::connection(protocol.name());
                     let mut stream = Stream::Plain(tcp);
                     if protocol.implicit_tls() {
                         let hs = tokio::time::timeout(limits.tls_handshake, stream.start_tls(tls));
@@ -195,6 +202,7 @@ pub fn spawn(
                                 return;
                             }
                             Err(_) => {
+                                crate::metrics::tls_handshake(false);
                                 tracing::info!("TLS handshake timed out");
                                 return;
                             }

@@ -195,6 +195,10 @@ pub struct BoundAddrs {
     pub pop3: Vec<std::net::SocketAddr>,
     /// `listen.pop3s`.
     pub pop3s: Vec<std::net::SocketAddr>,
+    /// `listen.http`.
+    pub http: Vec<std::net::SocketAddr>,
+    /// `listen.https`.
+    pub https: Vec<std::net::SocketAddr>,
 }
 
 /// Binds every implemented listener and starts accepting.
@@ -233,7 +237,18 @@ pub async fn start_listeners(
         (Protocol::Imaps, &listen.imaps, imap),
     ];
     let mut addrs = BoundAddrs::default();
-    for (protocol, list, handler) in plan {
+    // The HTTP pages advertise the mail listeners' ports: bound first.
+    let http = [
+        (Protocol::Http, &listen.http),
+        (Protocol::Https, &listen.https),
+    ];
+    let plan: Vec<_> = plan.into_iter().map(|(p, l, h)| (p, l, Some(h))).collect();
+    let http = http.into_iter().map(|(p, l)| (p, l, None));
+    for (protocol, list, handler) in plan.into_iter().chain(http) {
+        let handler = handler.unwrap_or_else(|| {
+            let ports = crate::http::Ports::from_bound(&addrs);
+            crate::http::handler(services.clone(), ports)
+        });
         for bound in listener::bind(protocol, list)
             .await
             .map_err(ServerError::Bind)?
@@ -266,6 +281,8 @@ impl BoundAddrs {
             Protocol::Pop3s => &mut self.pop3s,
             Protocol::Imap => &mut self.imap,
             Protocol::Imaps => &mut self.imaps,
+            Protocol::Http => &mut self.http,
+            Protocol::Https => &mut self.https,
         }
     }
 }

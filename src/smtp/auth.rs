@@ -122,6 +122,7 @@ impl<S: Transport> Session<S> {
             None => {
                 let delay = throttle.delay(ip);
                 throttle.failed(ip);
+                crate::metrics::auth_failed("smtp");
                 tracing::info!(username = %c.username, "authentication failed");
                 tokio::time::sleep(delay).await;
                 self.reply(Reply::auth_failed());

@@ -208,6 +208,7 @@ impl<S: Transport> Session<S> {
         self.reset_transaction();
         if let Err(refusal) = self.check_header_from(&message).await {
             self.ctx.reset_transaction();
+            crate::metrics::message_answered(refusal.code, false);
             self.reply(refusal);
             return;
         }
@@ -228,6 +229,11 @@ impl<S: Transport> Session<S> {
             Verdict::TempFail(r) | Verdict::Reject(r) => {
                 tracing::info!(%id, from = ?sender_text, rcpts = rcpts.len(), size = message.len(),
                     code = r.code, reason = %r.text, "message refused");
+                let grey = outcome
+                    .stages
+                    .iter()
+                    .any(|s| s.stage == pipeline::Stage::Greylist && !s.verdict.is_deliverable());
+                crate::metrics::message_answered(r.code, grey);
                 self.reply(map_reply(r));
                 return;
             }
@@ -243,6 +249,7 @@ impl<S: Transport> Session<S> {
         let outbound = match self.sign_submitted(outbound, sender_text.as_deref()).await {
             Ok(signed) => signed,
             Err(refusal) => {
+                crate::metrics::message_answered(refusal.code, false);
                 self.reply(refusal);
                 return;
             }
@@ -263,6 +270,7 @@ impl<S: Transport> Session<S> {
             .await;
         tracing::info!(%id, from = ?sender_text, rcpts = rcpts.len(), size = stored.len(), %folder,
             remote = envelope.recipients.len(), code = reply.code, "message");
+        crate::metrics::message_answered(reply.code, false);
         self.reply(reply);
     }
 
@@ -290,6 +298,7 @@ impl<S: Transport> Session<S> {
             })
             .collect();
         let services = &self.services;
+        let started = std::time::Instant::now();
         let accepted = queue::accept(
             &services.store,
             &services.queue,
@@ -300,6 +309,7 @@ impl<S: Transport> Session<S> {
         .await;
         match accepted {
             Ok(queued) => {
+                crate::metrics::local_delivered(targets.len(), started.elapsed());
                 if let Some(queue_id) = queued {
                     tracing::info!(%id, %queue_id, rcpts = envelope.recipients.len(), "queued");
                 }

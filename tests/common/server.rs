@@ -33,6 +33,10 @@ pub struct TestServer {
     pub pop3: SocketAddr,
     /// The POP3S (995 role, implicit TLS) listener address.
     pub pop3s: SocketAddr,
+    /// The HTTP listener address, when enabled with [`Builder::http`].
+    pub http: Option<SocketAddr>,
+    /// The HTTPS listener address, when enabled with [`Builder::http`].
+    pub https: Option<SocketAddr>,
     /// The test DNS server the server resolves through.
     pub dns: TestDns,
     /// The data directory.
@@ -47,6 +51,7 @@ pub struct Builder {
     extra: String,
     records: Vec<TestRecord>,
     db: Option<TestDb>,
+    http: bool,
 }
 
 /// A builder with greylisting off, no TLS files, no extra records.
@@ -55,6 +60,7 @@ pub fn builder() -> Builder {
         extra: String::new(),
         records: Vec::new(),
         db: None,
+        http: false,
     }
 }
 
@@ -70,6 +76,12 @@ impl Builder {
     /// DNS records the test DNS server answers.
     pub fn records(mut self, records: impl IntoIterator<Item = TestRecord>) -> Self {
         self.records.extend(records);
+        self
+    }
+
+    /// Also listens for HTTP and HTTPS on `127.0.0.1:0`.
+    pub fn http(mut self) -> Self {
+        self.http = true;
         self
     }
 
@@ -97,6 +109,9 @@ impl Builder {
             db.url,
             dns.addr()
         );
+        if self.http {
+            text.push_str("http = [\"127.0.0.1:0\"]\nhttps = [\"127.0.0.1:0\"]\n");
+        }
         if !self.extra.contains("[greylist]") {
             text.push_str("[greylist]\nenabled = false\n");
         }
@@ -130,6 +145,8 @@ impl Builder {
             imaps: bound.imaps.first().copied().expect("an imaps listener"),
             pop3: bound.pop3.first().copied().expect("a pop3 listener"),
             pop3s: bound.pop3s.first().copied().expect("a pop3s listener"),
+            http: bound.http.first().copied(),
+            https: bound.https.first().copied(),
             dns,
             data_dir,
             trigger,

@@ -96,6 +96,7 @@ impl<S: Transport> Session<S> {
         let Some(user) = verified else {
             let delay = throttle.delay(ip);
             throttle.failed(ip);
+            crate::metrics::auth_failed("imap");
             tokio::time::sleep(delay).await;
             tracing::info!(%username, "imap authentication failed");
             return Err(ImapError::no_code(
