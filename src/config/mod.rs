@@ -26,6 +26,7 @@ mod outbound;
 mod pop3;
 mod reader;
 mod sections;
+mod security;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -41,6 +42,7 @@ pub use imap::ImapConfig;
 pub use load::{ConfigError, ConfigProblem};
 pub use outbound::{Password, QueueConfig, RelayConfig, RelayTls};
 pub use pop3::Pop3Config;
+pub use security::{LimitsConfig, SecurityConfig};
 
 /// The whole configuration, as loaded from one file. `Default` is the
 /// configuration of an empty file (with an empty `source`).
@@ -92,6 +94,12 @@ pub struct Config {
     /// POP3 sessions: exclusive access, timeouts.
     #[serde(default)]
     pub pop3: Pop3Config,
+    /// Failed logins and bans.
+    #[serde(default)]
+    pub security: SecurityConfig,
+    /// Connection and sending-rate limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// The file this was loaded from (not a TOML key).
     #[serde(skip)]
     pub source: PathBuf,

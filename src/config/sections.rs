@@ -15,7 +15,7 @@ use super::validate::{self, MAX_MESSAGE_SIZE_LIMIT};
 use super::{Config, FailAction, ListenConfig, ReverseDns, SenderPolicy};
 
 /// The top-level tables.
-const SECTIONS: [&str; 15] = [
+const SECTIONS: [&str; 17] = [
     "server",
     "database",
     "tls",
@@ -31,6 +31,8 @@ const SECTIONS: [&str; 15] = [
     "relay",
     "imap",
     "pop3",
+    "security",
+    "limits",
 ];
 
 /// The `[listen]` keys, one per protocol listener.
@@ -70,6 +72,7 @@ pub(super) fn read_all(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config)
     super::outbound::read(r, root, c);
     super::imap::read(r, root, c);
     super::pop3::read(r, root, c);
+    super::security::read(r, root, c);
     bound
 }
 
