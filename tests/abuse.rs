@@ -69,12 +69,12 @@ impl Lines {
 async fn greeting(server: SocketAddr, source: &str) -> (String, bool) {
     let mut c = Lines::connect(server, source).await;
     let first = c.line().await;
-    let closed = if first.starts_with("220") || first.starts_with("* OK") || first.starts_with("+OK")
-    {
-        false
-    } else {
-        c.line().await.is_empty()
-    };
+    let closed =
+        if first.starts_with("220") || first.starts_with("* OK") || first.starts_with("+OK") {
+            false
+        } else {
+            c.line().await.is_empty()
+        };
     (first, closed)
 }
 
@@ -183,9 +183,17 @@ async fn wrong_passwords_over_three_protocols_ban_one_address() {
         assert!(refused.iter().all(|w| w == "refused"), "{got:?}");
 
         // The right password does not help the banned address …
-        assert!(logins(&s, "127.0.0.1", "password", 3).await.iter().all(|w| w == "refused"));
+        assert!(
+            logins(&s, "127.0.0.1", "password", 3)
+                .await
+                .iter()
+                .all(|w| w == "refused")
+        );
         // … while another address logs in over every protocol.
-        assert_eq!(logins(&s, "127.0.0.2", "password", 3).await, ["ok", "ok", "ok"]);
+        assert_eq!(
+            logins(&s, "127.0.0.2", "password", 3).await,
+            ["ok", "ok", "ok"]
+        );
 
         // Refused at connect in each protocol's words, then closed.
         let (smtp, closed) = greeting(s.smtp, "127.0.0.1").await;
@@ -200,7 +208,10 @@ async fn wrong_passwords_over_three_protocols_ban_one_address() {
 
         let (ok, list) = postel(&s, &["ban", "list"]);
         assert!(ok, "{list}");
-        assert!(list.starts_with("127.0.0.1\t10 failed logins within 15m\tsince "), "{list}");
+        assert!(
+            list.starts_with("127.0.0.1\t10 failed logins within 15m\tsince "),
+            "{list}"
+        );
         assert!(list.contains("UTC\tuntil "), "{list}");
         s.stop().await;
     }
@@ -252,7 +263,10 @@ async fn postel_ban_in_another_process_is_honoured_and_lifted() {
         let s = builder().db(db).start().await;
         let (line, _) = greeting(s.smtp, "127.0.0.4").await;
         assert!(line.starts_with("220"), "{line}");
-        let (ok, out) = postel(&s, &["ban", "add", "127.0.0.4", "--for", "1h", "--reason", "test"]);
+        let (ok, out) = postel(
+            &s,
+            &["ban", "add", "127.0.0.4", "--for", "1h", "--reason", "test"],
+        );
         assert!(ok, "{out}");
         assert!(out.starts_with("banned 127.0.0.4 until "), "{out}");
         let (ok, out) = postel(&s, &["ban", "add", "192.0.2.0/24", "--permanent"]);
@@ -265,7 +279,10 @@ async fn postel_ban_in_another_process_is_honoured_and_lifted() {
         let (ok, list) = postel(&s, &["ban", "list"]);
         assert!(ok, "{list}");
         assert!(list.contains("127.0.0.4\ttest\tsince "), "{list}");
-        assert!(list.contains("192.0.2.0/24\tbanned by the administrator\tsince "), "{list}");
+        assert!(
+            list.contains("192.0.2.0/24\tbanned by the administrator\tsince "),
+            "{list}"
+        );
         assert!(list.contains("until permanent"), "{list}");
 
         let (ok, out) = postel(&s, &["ban", "del", "127.0.0.4"]);
@@ -288,9 +305,21 @@ async fn connection_limits_per_address_and_per_listener() {
         .start()
         .await;
     for (server, ok, refusal) in [
-        (s.smtp, "220", "421 4.7.0 mail.test Too many connections from your address"),
-        (s.imap, "* OK", "* BYE Too many connections from your address"),
-        (s.pop3, "+OK", "-ERR [SYS/TEMP] Too many connections from your address"),
+        (
+            s.smtp,
+            "220",
+            "421 4.7.0 mail.test Too many connections from your address",
+        ),
+        (
+            s.imap,
+            "* OK",
+            "* BYE Too many connections from your address",
+        ),
+        (
+            s.pop3,
+            "+OK",
+            "-ERR [SYS/TEMP] Too many connections from your address",
+        ),
     ] {
         let mut held = Vec::new();
         for _ in 0..2 {
@@ -309,7 +338,10 @@ async fn connection_limits_per_address_and_per_listener() {
         }
         // The listener is full (4).
         let (line, _) = greeting(server, "127.0.0.8").await;
-        assert!(line.contains("Too many connections, try again later"), "{line}");
+        assert!(
+            line.contains("Too many connections, try again later"),
+            "{line}"
+        );
         // A place comes free when a client leaves.
         drop(held.pop());
         let mut ok_again = false;
@@ -333,30 +365,48 @@ async fn message_and_recipient_rates_per_address_and_per_user() {
         .config("[limits]\nmessages_per_hour = 2\nrecipients_per_hour = 3\nexceptions = []\n")
         .start()
         .await;
-    s.with_users("example.org", &["alice", "bob", "carol", "dave"]).await;
+    s.with_users("example.org", &["alice", "bob", "carol", "dave"])
+        .await;
     let msg = "Subject: rate\r\n\r\nhello\r\n";
     let (mut c, _) = Client::connect_from(s.smtp, ip("127.0.0.10")).await;
     c.expect("EHLO client.test", 250).await;
     let r = c
-        .send_mail("x@sender.test", &["alice@example.org", "bob@example.org"], msg)
+        .send_mail(
+            "x@sender.test",
+            &["alice@example.org", "bob@example.org"],
+            msg,
+        )
         .await;
     assert_eq!(r.code, 250, "{r:?}");
     c.expect("MAIL FROM:<x@sender.test>", 250).await;
     c.expect("RCPT TO:<carol@example.org>", 250).await;
     let r = c.cmd("RCPT TO:<dave@example.org>").await;
-    assert_eq!((r.code, r.text().starts_with("4.5.3 ")), (452, true), "{r:?}");
+    assert_eq!(
+        (r.code, r.text().starts_with("4.5.3 ")),
+        (452, true),
+        "{r:?}"
+    );
     c.expect("RSET", 250).await;
     let r = c.cmd("MAIL FROM:<x@sender.test>").await;
-    assert_eq!((r.code, r.text().starts_with("4.7.1 ")), (450, true), "{r:?}");
+    assert_eq!(
+        (r.code, r.text().starts_with("4.7.1 ")),
+        (450, true),
+        "{r:?}"
+    );
     // Another client address has its own count.
     let (mut other, _) = Client::connect_from(s.smtp, ip("127.0.0.11")).await;
     other.expect("EHLO client.test", 250).await;
-    let r = other.send_mail("y@sender.test", &["dave@example.org"], msg).await;
+    let r = other
+        .send_mail("y@sender.test", &["dave@example.org"], msg)
+        .await;
     assert_eq!(r.code, 250, "{r:?}");
 
     // Authenticated users are counted per user, from any address.
     let plain = "AUTH PLAIN AGFsaWNlQGV4YW1wbGUub3JnAHBhc3N3b3Jk"; // alice@example.org / password
-    for (n, source) in ["127.0.0.12", "127.0.0.13", "127.0.0.14"].iter().enumerate() {
+    for (n, source) in ["127.0.0.12", "127.0.0.13", "127.0.0.14"]
+        .iter()
+        .enumerate()
+    {
         let (mut c, _) = Client::connect_from(s.submission, ip(source)).await;
         c.expect("EHLO client.test", 250).await;
         c.expect(plain, 235).await;
@@ -373,9 +423,7 @@ async fn message_and_recipient_rates_per_address_and_per_user() {
 #[tokio::test]
 async fn invalid_recipients_are_tarpitted_then_disconnected() {
     let s = builder()
-        .config(
-            "[smtp]\nsoft_error_limit = 2\nhard_error_limit = 5\nerror_delay = \"100ms\"\n",
-        )
+        .config("[smtp]\nsoft_error_limit = 2\nhard_error_limit = 5\nerror_delay = \"100ms\"\n")
         .start()
         .await;
     s.with_users("example.org", &["alice"]).await;
@@ -385,15 +433,23 @@ async fn invalid_recipients_are_tarpitted_then_disconnected() {
     let mut took = Vec::new();
     for i in 0..4 {
         let t = Instant::now();
-        c.expect(&format!("RCPT TO:<nobody{i}@example.org>"), 550).await;
+        c.expect(&format!("RCPT TO:<nobody{i}@example.org>"), 550)
+            .await;
         took.push(t.elapsed());
     }
     // Errors 1-2 are free; after error 3 the server waits 100 ms, after 4 200 ms.
-    assert!(took[..3].iter().all(|d| *d < Duration::from_millis(100)), "{took:?}");
+    assert!(
+        took[..3].iter().all(|d| *d < Duration::from_millis(100)),
+        "{took:?}"
+    );
     assert!(took[3] >= Duration::from_millis(100), "{took:?}");
     let t = Instant::now();
     c.expect("RCPT TO:<nobody4@example.org>", 550).await;
-    assert!(t.elapsed() >= Duration::from_millis(200), "growing: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(200),
+        "growing: {:?}",
+        t.elapsed()
+    );
     let r = c.reply().await;
     assert_eq!(r.code, 421, "{r:?}");
     assert!(r.text().contains("too many errors"), "{r:?}");

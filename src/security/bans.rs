@@ -174,10 +174,11 @@ pub async fn record_failure(db: &Db, ip: IpAddr, now: i64, window_ms: i64) -> Re
 /// The database failed.
 pub async fn clear_failures(db: &Db, ip: IpAddr) -> Result<(), DbError> {
     let key = ip.to_canonical().to_string();
-    let row: Option<(i64,)> = sqlx::query_as("SELECT failures FROM auth_failures WHERE address = $1")
-        .bind(&key)
-        .fetch_optional(db.pool())
-        .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT failures FROM auth_failures WHERE address = $1")
+            .bind(&key)
+            .fetch_optional(db.pool())
+            .await?;
     if row.is_none() {
         return Ok(());
     }

@@ -62,12 +62,23 @@ async fn failures_count_within_the_window_and_start_over_after_it() {
         let t = 1_000_000;
         assert_eq!(record_failure(&db, a, t, 1000).await.expect("1"), 1);
         assert_eq!(record_failure(&db, a, t + 10, 1000).await.expect("2"), 2);
-        assert_eq!(record_failure(&db, ip("192.0.2.2"), t, 1000).await.expect("other"), 1);
+        assert_eq!(
+            record_failure(&db, ip("192.0.2.2"), t, 1000)
+                .await
+                .expect("other"),
+            1
+        );
         assert_eq!(record_failure(&db, a, t + 999, 1000).await.expect("3"), 3);
         // The window began at t; at t + 1000 it is over.
-        assert_eq!(record_failure(&db, a, t + 1000, 1000).await.expect("new"), 1);
+        assert_eq!(
+            record_failure(&db, a, t + 1000, 1000).await.expect("new"),
+            1
+        );
         clear_failures(&db, a).await.expect("clear");
-        assert_eq!(record_failure(&db, a, t + 1001, 1000).await.expect("after"), 1);
+        assert_eq!(
+            record_failure(&db, a, t + 1001, 1000).await.expect("after"),
+            1
+        );
         assert_eq!(purge(&db, t + 5000, 1000).await.expect("purge"), 2);
     }
 }
@@ -79,11 +90,16 @@ async fn bans_are_listed_replaced_deleted_and_expire() {
         let one = parse_target("192.0.2.9").expect("ip");
         add(&db, &net, "manual", 100, None).await.expect("add net");
         add(&db, &one, "first", 100, Some(200)).await.expect("add");
-        add(&db, &one, "again", 150, Some(300)).await.expect("replace");
+        add(&db, &one, "again", 150, Some(300))
+            .await
+            .expect("replace");
         let list = active(&db, 250).await.expect("list");
         assert_eq!(list.len(), 2, "{list:?}");
         let b = list.iter().find(|b| b.address == "192.0.2.9").expect("one");
-        assert_eq!((b.reason.as_str(), b.since, b.until), ("again", 150, Some(300)));
+        assert_eq!(
+            (b.reason.as_str(), b.since, b.until),
+            ("again", 150, Some(300))
+        );
         assert_eq!(active(&db, 300).await.expect("later").len(), 1);
         assert!(del(&db, &net).await.expect("del"));
         assert!(!del(&db, &net).await.expect("del again"));
@@ -114,7 +130,10 @@ async fn failures_ban_an_address_and_another_instance_honours_it() {
             delays.push(here.login_failed(bad).await.as_millis());
         }
         assert_eq!(delays, [0, 0, 1, 2]);
-        assert!(here.is_banned(bad).await, "the banning instance knows at once");
+        assert!(
+            here.is_banned(bad).await,
+            "the banning instance knows at once"
+        );
         assert!(!here.is_banned(ip("192.0.2.67")).await);
         let list = active(&db, now_ms()).await.expect("list");
         assert_eq!(list.len(), 1);

@@ -121,8 +121,12 @@ pub fn refusal(protocol: Protocol, why: Refusal, hostname: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(96);
     match protocol {
         Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
-            Reply::new(421, Some(EnhancedStatus::new(4, 7, 0)), format!("{hostname} {text}"))
-                .write_to(&mut out);
+            Reply::new(
+                421,
+                Some(EnhancedStatus::new(4, 7, 0)),
+                format!("{hostname} {text}"),
+            )
+            .write_to(&mut out);
         }
         Protocol::Imap | Protocol::Imaps => {
             use crate::protocol::imap::{Condition, Response};

@@ -117,7 +117,9 @@ mod tests {
     fn per_address_and_total_limits_with_exceptions() {
         let l = ConnLimiter::new(4, 2, vec!["10.0.0.0/8".parse().expect("net")]);
         let a1 = l.admit(ip("192.0.2.1")).expect("first");
-        let _a2 = l.admit(ip("::ffff:192.0.2.1")).expect("second, same address mapped");
+        let _a2 = l
+            .admit(ip("::ffff:192.0.2.1"))
+            .expect("second, same address mapped");
         assert_eq!(
             l.admit(ip("192.0.2.1")).err(),
             Some(Refusal::TooManyFromAddress)

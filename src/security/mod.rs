@@ -13,7 +13,7 @@
 //! sessions call [`Security::login_failed`] / [`Security::login_succeeded`]
 //! around their password checks, [`Security::is_banned`] before them, and
 //! the SMTP session asks [`Security::take_message`] /
-//! [`Security::take_recipients`]; the listener asks its [`gate::Gate`].
+//! [`Security::take_recipient`]; the listener asks its [`gate::Gate`].
 
 pub mod bans;
 pub mod gate;
@@ -140,10 +140,12 @@ impl Security {
                 return s.auth_fail_delay_max.get();
             }
         };
-        if s.auth_fail_limit > 0 && failures >= s.auth_fail_limit && !self.ban_exempt(ip) {
-            if let Err(e) = self.ban_after_failures(ip, failures, now).await {
-                tracing::warn!(error = %e, "cannot record a ban");
-            }
+        if s.auth_fail_limit > 0
+            && failures >= s.auth_fail_limit
+            && !self.ban_exempt(ip)
+            && let Err(e) = self.ban_after_failures(ip, failures, now).await
+        {
+            tracing::warn!(error = %e, "cannot record a ban");
         }
         failure_delay(
             failures.saturating_sub(1),

@@ -88,10 +88,11 @@ impl<S: Transport> Session<S> {
     async fn check_credentials(&mut self, c: Credentials) {
         let ip = self.peer.ip();
         let security = self.services.security.clone();
-        let user = if c.authzid.as_deref().is_some_and(|z| z != c.username) {
-            None // Acting as someone else is not supported.
-        } else if security.is_banned(ip).await {
-            None // Banned since connecting: no more guesses.
+        // Acting as someone else is not supported; a client banned since
+        // connecting gets no more guesses.
+        let other = c.authzid.as_deref().is_some_and(|z| z != c.username);
+        let user = if other || security.is_banned(ip).await {
+            None
         } else {
             let password = Secret::new(c.password);
             match self

@@ -44,7 +44,11 @@ impl<S: Transport> Session<S> {
         match verdict {
             Verdict::TempFail(r) | Verdict::Reject(r) => self.reply(super::data::map_reply(&r)),
             Verdict::Accept | Verdict::Junk => {
-                if let Err(r) = self.services.security.take_message(self.peer.ip(), self.ctx.authenticated.as_deref()) {
+                if let Err(r) = self
+                    .services
+                    .security
+                    .take_message(self.peer.ip(), self.ctx.authenticated.as_deref())
+                {
                     return self.reply(r);
                 }
                 self.reset_transaction();
