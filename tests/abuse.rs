@@ -149,6 +149,24 @@ def smtp():
 print(" ".join([imap, pop, smtp][i % 3]() for i in range(count)))
 "#;
 
+/// The first line each implicit-TLS port sends to 127.0.0.1.
+const PY_TLS_GREETINGS: &str = r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+for port in sys.argv[1:]:
+    raw = socket.create_connection(("127.0.0.1", int(port)), 10, source_address=("127.0.0.1", 0))
+    with ctx.wrap_socket(raw) as t:
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = t.recv(512)
+            if not chunk:
+                break
+            data += chunk
+        print(data.decode().strip())
+"#;
+
 async fn logins(s: &TestServer, source: &str, password: &str, count: usize) -> Vec<String> {
     let args = vec![
         s.imap.port().to_string(),
@@ -205,6 +223,24 @@ async fn wrong_passwords_over_three_protocols_ban_one_address() {
         let (pop, closed) = greeting(s.pop3, "127.0.0.1").await;
         assert!(pop.starts_with("-ERR [SYS/TEMP] "), "{pop}");
         assert!(closed);
+
+        // On the implicit-TLS ports, the same words after the handshake.
+        let ports = [s.submissions, s.imaps, s.pop3s].map(|a| a.port().to_string());
+        let (ok, out) = common::python(PY_TLS_GREETINGS, ports.to_vec()).await;
+        assert!(ok, "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines[0].starts_with("421 4.7.0 mail.test Too many failed logins"),
+            "{out}"
+        );
+        assert!(
+            lines[1].starts_with("* BYE Too many failed logins"),
+            "{out}"
+        );
+        assert!(
+            lines[2].starts_with("-ERR [SYS/TEMP] Too many failed logins"),
+            "{out}"
+        );
 
         let (ok, list) = postel(&s, &["ban", "list"]);
         assert!(ok, "{list}");
