@@ -2,6 +2,7 @@
 //! migrates) the database on first use; problems are reported as one line
 //! on stderr by `main`.
 
+mod ban;
 mod dkim;
 mod queue;
 
@@ -60,6 +61,9 @@ enum Command {
     /// Manage DKIM signing keys and print their DNS records.
     #[command(subcommand)]
     Dkim(dkim::DkimCmd),
+    /// List, add and lift bans of client addresses.
+    #[command(subcommand)]
+    Ban(ban::BanCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,6 +200,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Greylist(cmd) => greylist(&services, cmd).await,
         Command::Queue(cmd) => queue::run(&services, cmd).await,
         Command::Dkim(cmd) => dkim::run(&services, cmd).await,
+        Command::Ban(cmd) => ban::run(&services, cmd).await,
         Command::Serve | Command::CheckConfig => Ok(()),
     };
     services.db.close().await;

@@ -21,6 +21,7 @@
 //! - [`smtp`]: SMTP sessions (inbound MTA) over the codec, pipeline and delivery.
 //! - [`imap`]: the IMAP server: sessions, the selected mailbox's view, commands.
 //! - [`pop3`]: the POP3 server over the store's INBOX.
+//! - [`security`]: abuse protection: failed logins, bans, connection and sending limits.
 //! - [`server`]: the daemon's life cycle (`postel serve`).
 //! - [`http`]: the optional HTTP listener: client autoconfiguration,
 //!   MTA-STS policy, `/healthz`, Prometheus `/metrics`.
@@ -47,6 +48,7 @@ pub mod pipeline;
 pub mod pop3;
 pub mod protocol;
 pub mod queue;
+pub mod security;
 pub mod server;
 pub mod smtp;
 pub mod store;

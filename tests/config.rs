@@ -103,6 +103,8 @@ fn production_example_spells_out_the_defaults() {
         format!("{:?}", empty.directory)
     );
     assert_eq!(example.log.level, empty.log.level);
+    assert_eq!(example.security, empty.security);
+    assert_eq!(example.limits, empty.limits);
     assert_eq!(example.server.data_dir, empty.server.data_dir);
     assert_eq!(example.database_url(), empty.database_url());
 }

@@ -230,7 +230,11 @@ async fn unknown_user_relay_and_sequence_errors() {
 
 #[tokio::test]
 async fn too_many_errors_close_with_421() {
-    let s = builder().start().await;
+    // The tarpit grows by error_delay per error: keep it short here.
+    let s = builder()
+        .config("[smtp]\nerror_delay = \"10ms\"")
+        .start()
+        .await;
     let (mut c, _) = Client::connect(s.smtp).await;
     let mut last = 0;
     for _ in 0..25 {

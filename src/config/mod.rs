@@ -27,6 +27,7 @@ mod outbound;
 mod pop3;
 mod reader;
 mod sections;
+mod security;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -43,6 +44,7 @@ pub use load::{ConfigError, ConfigProblem};
 pub use mta_sts::{MtaStsConfig, MtaStsMode};
 pub use outbound::{Password, QueueConfig, RelayConfig, RelayTls};
 pub use pop3::Pop3Config;
+pub use security::{LimitsConfig, SecurityConfig};
 
 /// The whole configuration, as loaded from one file. `Default` is the
 /// configuration of an empty file (with an empty `source`).
@@ -97,6 +99,12 @@ pub struct Config {
     /// The MTA-STS policy served over HTTPS (RFC 8461).
     #[serde(default)]
     pub mta_sts: MtaStsConfig,
+    /// Failed logins and bans.
+    #[serde(default)]
+    pub security: SecurityConfig,
+    /// Connection and sending-rate limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// The file this was loaded from (not a TOML key).
     #[serde(skip)]
     pub source: PathBuf,

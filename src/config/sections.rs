@@ -15,7 +15,7 @@ use super::validate::{self, MAX_MESSAGE_SIZE_LIMIT};
 use super::{Config, FailAction, ListenConfig, ReverseDns, SenderPolicy};
 
 /// The top-level tables.
-const SECTIONS: [&str; 16] = [
+const SECTIONS: [&str; 18] = [
     "server",
     "database",
     "tls",
@@ -32,6 +32,8 @@ const SECTIONS: [&str; 16] = [
     "imap",
     "pop3",
     "mta_sts",
+    "security",
+    "limits",
 ];
 
 /// The `[listen]` keys, one per protocol listener.
@@ -74,6 +76,7 @@ pub(super) fn read_all(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config)
     super::imap::read(r, root, c);
     super::pop3::read(r, root, c);
     super::mta_sts::read(r, root, c);
+    super::security::read(r, root, c);
     bound
 }
 

@@ -12,13 +12,11 @@
 pub mod address;
 mod aliases;
 pub mod password;
-pub mod throttle;
 mod users;
 
 pub use address::{Address, AddressError};
 pub use aliases::{Alias, Resolution};
 pub use password::Secret;
-pub use throttle::AuthThrottle;
 pub use users::User;
 
 use crate::config::DirectoryConfig;

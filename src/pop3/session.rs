@@ -345,17 +345,19 @@ impl<S: Transport> Session<S> {
 
     async fn login(&mut self, username: &str, password: String) {
         let ip = self.peer.ip();
-        let throttle = self.services.auth_throttle.clone();
-        let verified = self
-            .services
-            .directory
-            .verify_password(username, &Secret::new(password))
-            .await;
+        let security = self.services.security.clone();
+        let verified = if security.is_banned(ip).await {
+            Ok(None) // Banned since connecting: no more guesses.
+        } else {
+            self.services
+                .directory
+                .verify_password(username, &Secret::new(password))
+                .await
+        };
         let user = match verified {
             Ok(Some(u)) => u,
             Ok(None) => {
-                let delay = throttle.delay(ip);
-                throttle.failed(ip);
+                let delay = security.login_failed(ip).await;
                 crate::metrics::auth_failed("pop3");
                 tokio::time::sleep(delay).await;
                 tracing::info!(%username, "pop3 authentication failed");
@@ -372,7 +374,7 @@ impl<S: Transport> Session<S> {
                 return;
             }
         };
-        throttle.succeeded(ip);
+        security.login_succeeded(ip).await;
         self.open_maildrop(user).await;
     }
 

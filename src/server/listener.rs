@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::Shutdown;
 use crate::net::{Stream, Transport};
+use crate::security::Gate;
 
 /// The services Postel listens for; names match the `[listen]` keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,10 +131,11 @@ fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Limits that apply to every listener.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
-    /// Most concurrent connections per listener.
-    pub max_connections: usize,
+    /// Connection limits and bans (`[limits]`, `[security]`); `None`
+    /// admits everyone.
+    pub gate: Option<Gate>,
     /// Deadline for an implicit-TLS handshake.
     pub tls_handshake: Duration,
 }
@@ -142,7 +143,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_connections: 2_000,
+            gate: None,
             tls_handshake: Duration::from_secs(30),
         }
     }
@@ -160,7 +161,6 @@ pub fn spawn(
     tracker: TaskTracker,
     shutdown: Shutdown,
 ) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
     let t = tracker.clone();
     tracker.spawn(async move {
         let mut stop = shutdown.clone();
@@ -177,10 +177,14 @@ pub fn spawn(
                     continue;
                 }
             };
-            let Ok(permit) = permits.clone().try_acquire_owned() else {
-                tracing::warn!(%peer, listener = bound.protocol.name(), "connection limit reached");
-                drop(tcp);
-                continue;
+            let permit = match limits.gate.as_ref().map(|g| (g, g.admit(peer.ip()))) {
+                Some((g, Err(why))) => {
+                    tracing::info!(%peer, listener = bound.protocol.name(), ?why, "connection refused");
+                    g.refuse(&t, tcp, why, tls.clone());
+                    continue;
+                }
+                Some((_, Ok(p))) => Some(p),
+                None => None,
             };
             let _ = tcp.set_nodelay(true);
             let local = tcp.local_addr().unwrap_or(peer);
@@ -188,13 +192,22 @@ pub fn spawn(
             let protocol = bound.protocol;
             let span = tracing::info_span!("conn", id, %peer, listener = protocol.name());
             let (handler, tls, shutdown) = (handler.clone(), tls.clone(), shutdown.clone());
+            let (gate, tasks) = (limits.gate.clone(), t.clone());
+            let handshake = limits.tls_handshake;
             t.spawn(
                 async move {
                     let _permit = permit;
+                    if let Some(g) = gate
+                        && g.is_banned(peer.ip()).await
+                    {
+                        tracing::info!("banned address refused");
+                        g.refuse(&tasks, tcp, crate::security::Refusal::Banned, tls);
+                        return;
+                    }
                     let _open = crate::metrics::connection(protocol.name());
                     let mut stream = Stream::Plain(tcp);
                     if protocol.implicit_tls() {
-                        let hs = tokio::time::timeout(limits.tls_handshake, stream.start_tls(tls));
+                        let hs = tokio::time::timeout(handshake, stream.start_tls(tls));
                         stream = match hs.await {
                             Ok(Ok(s)) => s,
                             Ok(Err(e)) => {

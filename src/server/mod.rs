@@ -15,10 +15,11 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::db::{Db, DbError};
-use crate::directory::{AuthThrottle, Directory};
+use crate::directory::Directory;
 use crate::dns::{DnsSetupError, Resolver};
 use crate::pipeline::{Pipeline, PipelineSettings};
 use crate::queue::{Queue, QueueError, Runner};
+use crate::security::Security;
 use crate::store::Store;
 use crate::tls::{self, TlsError};
 
@@ -72,8 +73,8 @@ pub struct Services {
     pub resolver: Resolver,
     /// The inbound checks.
     pub pipeline: Pipeline,
-    /// Failed-login delays per client address (SMTP, IMAP, POP3).
-    pub auth_throttle: AuthThrottle,
+    /// Failed logins, bans, connection and sending limits (all protocols).
+    pub security: Security,
     /// DKIM signing of submitted mail.
     pub dkim: crate::dkim::Signer,
     /// The outbound queue (accepting; [`start_queue`] delivers).
@@ -97,15 +98,17 @@ impl Services {
         let pipeline = Pipeline::new(settings, db.clone(), resolver.clone());
         let queue = Queue::new(db.clone(), &config);
         let dkim = crate::dkim::Signer::new(db.clone());
+        let config = Arc::new(config);
+        let security = Security::new(db.clone(), config.clone());
         Ok(Services {
-            config: Arc::new(config),
+            config,
             db,
             directory,
             store,
             tls,
             resolver,
             pipeline,
-            auth_throttle: AuthThrottle::default(),
+            security,
             dkim,
             queue,
         })
@@ -249,6 +252,7 @@ pub async fn start_listeners(
             let ports = crate::http::Ports::from_bound(&addrs);
             crate::http::handler(services.clone(), ports)
         });
+        let gate = crate::security::Gate::new(protocol, &services.security);
         for bound in listener::bind(protocol, list)
             .await
             .map_err(ServerError::Bind)?
@@ -260,7 +264,10 @@ pub async fn start_listeners(
                 bound,
                 services.tls.clone(),
                 handler.clone(),
-                listener::Limits::default(),
+                listener::Limits {
+                    gate: Some(gate.clone()),
+                    ..listener::Limits::default()
+                },
                 tracker.clone(),
                 shutdown.clone(),
             );
@@ -309,13 +316,14 @@ pub fn start_queue(
 /// How often background expiry (greylisting state) runs.
 const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Periodic background work: greylisting expiry.
+/// Periodic background work: greylisting expiry, ended bans.
 fn spawn_housekeeping(
     services: &Services,
     tracker: &tokio_util::task::TaskTracker,
     shutdown: &Shutdown,
 ) {
     let pipeline = services.pipeline.clone();
+    let security = services.security.clone();
     let mut stop = shutdown.clone();
     tracker.spawn(async move {
         let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
@@ -327,6 +335,9 @@ fn spawn_housekeeping(
             match pipeline.expire().await {
                 Ok(c) => tracing::debug!(triplets = c.triplets, "greylist expiry"),
                 Err(e) => tracing::warn!(error = %e, "greylist expiry failed"),
+            }
+            if let Err(e) = security.expire().await {
+                tracing::warn!(error = %e, "expiry of bans failed");
             }
         }
     });

@@ -87,9 +87,12 @@ impl<S: Transport> Session<S> {
 
     async fn check_credentials(&mut self, c: Credentials) {
         let ip = self.peer.ip();
-        let throttle = self.services.auth_throttle.clone();
-        let user = if c.authzid.as_deref().is_some_and(|z| z != c.username) {
-            None // Acting as someone else is not supported.
+        let security = self.services.security.clone();
+        // Acting as someone else is not supported; a client banned since
+        // connecting gets no more guesses.
+        let other = c.authzid.as_deref().is_some_and(|z| z != c.username);
+        let user = if other || security.is_banned(ip).await {
+            None
         } else {
             let password = Secret::new(c.password);
             match self
@@ -112,7 +115,7 @@ impl<S: Transport> Session<S> {
         };
         match user {
             Some(user) => {
-                throttle.succeeded(ip);
+                security.login_succeeded(ip).await;
                 tracing::info!(user = %user.address, "authenticated");
                 self.ctx.authenticated = Some(user.address.clone());
                 self.user = Some(user);
@@ -120,8 +123,7 @@ impl<S: Transport> Session<S> {
                 self.reply(Reply::auth_ok());
             }
             None => {
-                let delay = throttle.delay(ip);
-                throttle.failed(ip);
+                let delay = security.login_failed(ip).await;
                 crate::metrics::auth_failed("smtp");
                 tracing::info!(username = %c.username, "authentication failed");
                 tokio::time::sleep(delay).await;

@@ -44,6 +44,13 @@ impl<S: Transport> Session<S> {
         match verdict {
             Verdict::TempFail(r) | Verdict::Reject(r) => self.reply(super::data::map_reply(&r)),
             Verdict::Accept | Verdict::Junk => {
+                if let Err(r) = self
+                    .services
+                    .security
+                    .take_message(self.peer.ip(), self.ctx.authenticated.as_deref())
+                {
+                    return self.reply(r);
+                }
                 self.reset_transaction();
                 self.tx.from = Some(from);
                 self.tx.size_hint = params.size.unwrap_or(0);

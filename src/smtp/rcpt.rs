@@ -41,6 +41,10 @@ impl<S: Transport> Session<S> {
         };
         match self.route(&address, &wire).await {
             Ok((accounts, remote)) => {
+                let user = self.ctx.authenticated.as_deref();
+                if let Err(r) = self.services.security.take_recipient(self.peer.ip(), user) {
+                    return self.refuse_rcpt(r);
+                }
                 self.tx.recipients.push(Recipient {
                     address,
                     accounts,

@@ -133,7 +133,13 @@ impl<S: Transport> Session<S> {
                 return Ok(());
             }
             if std::mem::take(&mut self.tarpit) {
-                tokio::time::sleep(self.settings.error_delay).await;
+                let s = &self.settings;
+                let delay = crate::security::rate::tarpit_delay(
+                    self.errors.count(),
+                    s.soft_error_limit,
+                    s.error_delay,
+                );
+                tokio::time::sleep(delay).await;
             }
             let mut buf = Vec::new();
             match self.read(&mut buf, self.settings.command_timeout).await? {

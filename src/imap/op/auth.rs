@@ -4,7 +4,7 @@
 //! Credentials are refused before TLS (`NO [PRIVACYREQUIRED]`, and
 //! `LOGINDISABLED` in the capabilities) unless the client is on loopback
 //! and the configuration allows it. A failed login waits as long as the
-//! shared throttle says for the client's address and never tells an
+//! shared `crate::security` says for the client's address and never tells an
 //! unknown user from a wrong password.
 
 use super::super::error::{ImapError, Result};
@@ -87,15 +87,17 @@ impl<S: Transport> Session<S> {
         password: Secret,
     ) -> Result<RespText> {
         let ip = self.peer.ip();
-        let throttle = self.services.auth_throttle.clone();
-        let verified = self
-            .services
-            .directory
-            .verify_password(username, &password)
-            .await?;
+        let security = self.services.security.clone();
+        let verified = if security.is_banned(ip).await {
+            None // Banned since connecting: no more guesses.
+        } else {
+            self.services
+                .directory
+                .verify_password(username, &password)
+                .await?
+        };
         let Some(user) = verified else {
-            let delay = throttle.delay(ip);
-            throttle.failed(ip);
+            let delay = security.login_failed(ip).await;
             crate::metrics::auth_failed("imap");
             tokio::time::sleep(delay).await;
             tracing::info!(%username, "imap authentication failed");
@@ -104,7 +106,7 @@ impl<S: Transport> Session<S> {
                 "Authentication failed",
             ));
         };
-        throttle.succeeded(ip);
+        security.login_succeeded(ip).await;
         tracing::info!(account = %user.address, "imap login");
         let events = self.services.store.subscribe(&user.address);
         self.state = State::Authenticated(Account { user, events });
