@@ -3,6 +3,7 @@
 //! on stderr by `main`.
 
 mod dkim;
+mod dns;
 mod queue;
 
 use std::io::{BufRead, IsTerminal, Read};
@@ -60,6 +61,9 @@ enum Command {
     /// Manage DKIM signing keys and print their DNS records.
     #[command(subcommand)]
     Dkim(dkim::DkimCmd),
+    /// Print the DNS records a domain needs (`dns DOMAIN`), or check that
+    /// they are published (`dns check DOMAIN`).
+    Dns(dns::DnsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,6 +200,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Greylist(cmd) => greylist(&services, cmd).await,
         Command::Queue(cmd) => queue::run(&services, cmd).await,
         Command::Dkim(cmd) => dkim::run(&services, cmd).await,
+        Command::Dns(args) => {
+            let code = dns::run(&services, args).await;
+            services.db.close().await;
+            return code;
+        }
         Command::Serve | Command::CheckConfig => Ok(()),
     };
     services.db.close().await;

@@ -263,6 +263,69 @@ impl Resolver {
 }
 
 impl Resolver {
+    /// TXT records of `name`, each record's character-strings joined
+    /// (RFC 7208 §3.3, RFC 6376 §3.6.2.2), invalid UTF-8 replaced.
+    ///
+    /// # Errors
+    /// [`LookupError`].
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
+        let lookup = self.auth.0.lookup(fqdn(name)?, RecordType::TXT).await?;
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::TXT(txt) => Some(
+                    txt.txt_data
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s))
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// SRV records of `name` as `(priority, weight, port, target)`, the
+    /// target lowercased without the trailing dot (`""` for the root,
+    /// RFC 2782's "service not available").
+    ///
+    /// # Errors
+    /// [`LookupError`].
+    pub async fn srv(&self, name: &str) -> Result<Vec<(u16, u16, u16, String)>, LookupError> {
+        let lookup = self.auth.0.lookup(fqdn(name)?, RecordType::SRV).await?;
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::SRV(srv) => Some((
+                    srv.priority,
+                    srv.weight,
+                    srv.port,
+                    display_name(&srv.target),
+                )),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The CNAME target(s) of `name`, lowercased without the trailing dot.
+    ///
+    /// # Errors
+    /// [`LookupError`].
+    pub async fn cname(&self, name: &str) -> Result<Vec<String>, LookupError> {
+        let lookup = self.auth.0.lookup(fqdn(name)?, RecordType::CNAME).await?;
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::CNAME(c) => Some(display_name(&c.0)),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+impl Resolver {
     /// PTR of a loopback address, asked of the configured servers
     /// directly: hickory answers `*.127.in-addr.arpa` and `::1` itself
     /// with `localhost` (RFC 6761 §6.3), which would hide the records of
