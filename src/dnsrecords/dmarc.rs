@@ -127,10 +127,8 @@ pub fn parse(text: &str) -> Result<DmarcRecord, DmarcParseError> {
                     .filter(|p| *p <= 100)
                     .ok_or_else(|| invalid(tag, value, "an integer from 0 to 100"))?;
             }
-            "adkim" | "aspf" => {
-                if !matches!(value.as_str(), "r" | "s") {
-                    return Err(invalid(tag, value, "r (relaxed) or s (strict)"));
-                }
+            "adkim" | "aspf" if !matches!(value.as_str(), "r" | "s") => {
+                return Err(invalid(tag, value, "r (relaxed) or s (strict)"));
             }
             "rua" => record.rua = uris(tag, value)?,
             "ruf" => record.ruf = uris(tag, value)?,
@@ -139,15 +137,13 @@ pub fn parse(text: &str) -> Result<DmarcRecord, DmarcParseError> {
                     .parse::<u32>()
                     .map_err(|_| invalid(tag, value, "a number of seconds"))?;
             }
-            "fo" => {
-                if !value
-                    .split(':')
-                    .all(|o| matches!(o.trim(), "0" | "1" | "d" | "s"))
-                {
-                    return Err(invalid(tag, value, "0, 1, d or s, colon-separated"));
-                }
+            "fo" if !value
+                .split(':')
+                .all(|o| matches!(o.trim(), "0" | "1" | "d" | "s")) =>
+            {
+                return Err(invalid(tag, value, "0, 1, d or s, colon-separated"));
             }
-            "rf" | "v" => {}
+            // Unknown tags, and valid adkim/aspf/fo, are ignored.
             _ => {}
         }
     }

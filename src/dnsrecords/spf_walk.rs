@@ -413,7 +413,7 @@ fn parse_term(term: &str, domain: &str) -> Result<Parsed, String> {
         "a" | "mx" => {
             let (spec, cidr4, cidr6) = dual_cidr(args).ok_or_else(bad)?;
             let spec = match spec.strip_prefix(':') {
-                Some(s) if s.is_empty() => return Err(bad()),
+                Some("") => return Err(bad()),
                 Some(s) => s.trim_end_matches('.'),
                 None if spec.is_empty() => domain,
                 None => return Err(bad()),
