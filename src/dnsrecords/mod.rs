@@ -14,14 +14,22 @@
 //! database's DKIM keys and the DNS), or decide how inbound mail is judged
 //! (that is `pipeline`).
 //!
+//! Files: `records.rs` (the list), `render.rs` (zone file, JSON, the
+//! check report), `check.rs` and `check_txt.rs` (the checks),
+//! `spf_walk.rs` (fetching an SPF tree), `spf_parse.rs` (SPF syntax),
+//! `spf_eval.rs` (lookup counting and evaluation), `dmarc.rs`.
+//!
 //! The list is data: every record is one [`Record`] value (name, type,
 //! value, a one-line explanation, whether it is required, and how to check
 //! it), so a new record is one more entry in [`records::plan`].
 
 pub mod check;
+mod check_txt;
 pub mod dmarc;
 pub mod records;
 pub mod render;
+mod spf_eval;
+mod spf_parse;
 pub mod spf_walk;
 
 use std::fmt;

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::dnsrecords::spf_parse::{dual_cidr, parse_term};
 
 /// DNS data in memory; names absent are NXDOMAIN, names in `broken`
 /// fail temporarily.
