@@ -300,6 +300,7 @@ async fn an_address_outside_the_zone_must_be_authorised_and_named() {
     );
     let ptr = finding(&report, "99.113.0.203.in-addr.arpa", "PTR");
     assert_eq!(ptr["status"], "missing");
+    assert_eq!(ptr["fails"], true);
     assert!(
         report["findings"]
             .as_array()
@@ -308,6 +309,15 @@ async fn an_address_outside_the_zone_must_be_authorised_and_named() {
             .any(|f| f["type"] == "A" && f["expected"] == "203.0.113.99" && f["status"] == "wrong"),
         "{a}"
     );
+
+    // A PTR naming the host is not enough: the host must resolve back.
+    server.add(dns::ptr("203.0.113.99", HOST));
+    let (ok, report, _) = check(&cli, &["--address", "203.0.113.99"]);
+    assert!(!ok);
+    let ptr = finding(&report, "99.113.0.203.in-addr.arpa", "PTR");
+    assert_eq!(ptr["status"], "wrong");
+    assert_eq!(ptr["found"][0], format!("{HOST}."));
+    assert!(s(&ptr["detail"]).contains("not forward-confirmed"), "{ptr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

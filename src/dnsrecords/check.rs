@@ -233,7 +233,13 @@ async fn exact(ctx: &Ctx<'_>, record: &Record, f: &mut Finding) -> Result<(), Lo
             srv.iter()
                 .any(|(_, _, p, t)| p == port && t.eq_ignore_ascii_case(target))
         }
-        Data::Cname(target) | Data::Ptr(target) => {
+        Data::Ptr(target) => {
+            let ip = ip_from_reverse(name).ok_or_else(|| LookupError::InvalidName(name.into()))?;
+            let names = r.ptr(ip).await?;
+            f.found = names.iter().map(|n| absolute(n)).collect();
+            names.iter().any(|n| n.eq_ignore_ascii_case(target))
+        }
+        Data::Cname(target) => {
             let names = r.cname(name).await?;
             f.found = names.iter().map(|n| absolute(n)).collect();
             names.iter().any(|n| n.eq_ignore_ascii_case(target))
