@@ -200,4 +200,46 @@ mod tests {
         assert!(in_zone("A.Example.org.", "example.org"));
         assert!(!in_zone("badexample.org", "example.org"));
     }
+
+    #[test]
+    fn check_reports() {
+        let finding = |name: &str, status, required, found: Vec<String>| Finding {
+            name: name.into(),
+            rtype: "TXT",
+            required,
+            status,
+            expected: "v=x".into(),
+            found,
+            detail: String::new(),
+        };
+        let findings = vec![
+            finding("a.example.org", Status::Ok, true, vec!["v=x".into()]),
+            finding("b.example.org", Status::Missing, false, vec![]),
+            finding(
+                "c.example.org",
+                Status::Wrong,
+                true,
+                vec!["v=y".into(), "v=z".into()],
+            ),
+        ];
+        let text = check_text("example.org", &findings);
+        assert!(
+            text.starts_with("OK       TXT   a.example.org.\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("MISSING (optional) TXT   b.example.org.\n"),
+            "{text}"
+        );
+        assert!(text.contains("         found:    nothing\n"), "{text}");
+        assert!(text.contains("WRONG    TXT   c.example.org.\n"), "{text}");
+        assert!(text.contains("         found:    v=y | v=z\n"), "{text}");
+        assert!(text.ends_with("example.org: 3 records checked, 1 OK, 1 problem(s)\n"));
+        let j = check_json("example.org", &findings);
+        assert_eq!(j["ok"], false);
+        assert_eq!(j["problems"], 1);
+        assert_eq!(j["findings"][1]["status"], "missing");
+        assert_eq!(j["findings"][1]["fails"], false);
+        assert_eq!(j["findings"][2]["found"][1], "v=z");
+    }
 }
