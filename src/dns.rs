@@ -4,7 +4,8 @@
 //! Owns: turning `[dns] nameservers` into a resolver (each `ip:port`
 //! queried over UDP, with TCP for truncated answers, on that port; an
 //! empty list reads `/etc/resolv.conf`), timeouts, the answer cache, and
-//! the few raw lookups the pipeline and the queue need (A/AAAA, PTR, MX),
+//! the few raw lookups the pipeline and the queue need (A/AAAA, PTR, MX)
+//! and those `postel dns check` needs (TXT, SRV, CNAME),
 //! each classified as *not found* or *temporary failure* so that callers
 //! can never confuse "the record does not exist" with "we could not ask".
 //!
