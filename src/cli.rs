@@ -4,6 +4,7 @@
 
 mod ban;
 mod dkim;
+mod dns;
 mod queue;
 
 use std::io::{BufRead, IsTerminal, Read};
@@ -64,6 +65,9 @@ enum Command {
     /// List, add and lift bans of client addresses.
     #[command(subcommand)]
     Ban(ban::BanCmd),
+    /// Print the DNS records a domain needs (`dns DOMAIN`), or check that
+    /// they are published (`dns check DOMAIN`).
+    Dns(dns::DnsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -201,6 +205,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Queue(cmd) => queue::run(&services, cmd).await,
         Command::Dkim(cmd) => dkim::run(&services, cmd).await,
         Command::Ban(cmd) => ban::run(&services, cmd).await,
+        Command::Dns(args) => {
+            let code = dns::run(&services, args).await;
+            services.db.close().await;
+            return code;
+        }
         Command::Serve | Command::CheckConfig => Ok(()),
     };
     services.db.close().await;

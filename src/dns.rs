@@ -4,7 +4,8 @@
 //! Owns: turning `[dns] nameservers` into a resolver (each `ip:port`
 //! queried over UDP, with TCP for truncated answers, on that port; an
 //! empty list reads `/etc/resolv.conf`), timeouts, the answer cache, and
-//! the few raw lookups the pipeline and the queue need (A/AAAA, PTR, MX),
+//! the few raw lookups the pipeline and the queue need (A/AAAA, PTR, MX)
+//! and those `postel dns check` needs (TXT, SRV, CNAME),
 //! each classified as *not found* or *temporary failure* so that callers
 //! can never confuse "the record does not exist" with "we could not ask".
 //!
@@ -259,6 +260,69 @@ impl Resolver {
             .collect();
         out.sort();
         Ok(out)
+    }
+}
+
+impl Resolver {
+    /// TXT records of `name`, each record's character-strings joined
+    /// (RFC 7208 §3.3, RFC 6376 §3.6.2.2), invalid UTF-8 replaced.
+    ///
+    /// # Errors
+    /// [`LookupError`].
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
+        let lookup = self.auth.0.lookup(fqdn(name)?, RecordType::TXT).await?;
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::TXT(txt) => Some(
+                    txt.txt_data
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s))
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// SRV records of `name` as `(priority, weight, port, target)`, the
+    /// target lowercased without the trailing dot (`""` for the root,
+    /// RFC 2782's "service not available").
+    ///
+    /// # Errors
+    /// [`LookupError`].
+    pub async fn srv(&self, name: &str) -> Result<Vec<(u16, u16, u16, String)>, LookupError> {
+        let lookup = self.auth.0.lookup(fqdn(name)?, RecordType::SRV).await?;
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::SRV(srv) => Some((
+                    srv.priority,
+                    srv.weight,
+                    srv.port,
+                    display_name(&srv.target),
+                )),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The CNAME target(s) of `name`, lowercased without the trailing dot.
+    ///
+    /// # Errors
+    /// [`LookupError`].
+    pub async fn cname(&self, name: &str) -> Result<Vec<String>, LookupError> {
+        let lookup = self.auth.0.lookup(fqdn(name)?, RecordType::CNAME).await?;
+        Ok(lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::CNAME(c) => Some(display_name(&c.0)),
+                _ => None,
+            })
+            .collect())
     }
 }
 

@@ -16,6 +16,8 @@
 //! - [`tls`]: rustls server configuration, self-signed fallback.
 //! - [`protocol`]: sans-IO codecs (SMTP today), unit-tested without sockets.
 //! - [`dns`]: the resolver and the SPF/DKIM/DMARC authenticator.
+//! - [`dnsrecords`]: the DNS records a domain needs (`postel dns`) and
+//!   checking that they are published (`postel dns check`).
 //! - [`pipeline`]: inbound checks as stages (SPF, DKIM, DMARC, greylisting).
 //! - [`net`]: plain/TLS streams with in-place upgrade, bounded reads.
 //! - [`smtp`]: SMTP sessions (inbound MTA) over the codec, pipeline and delivery.
@@ -40,6 +42,7 @@ pub mod directory;
 pub mod dkim;
 pub mod dns;
 pub mod http;
+pub mod dnsrecords;
 pub mod imap;
 pub mod metrics;
 pub mod mutf7;

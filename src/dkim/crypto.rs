@@ -81,6 +81,32 @@ pub(crate) fn load(algorithm: Algorithm, pem: &str) -> Result<DkimKey, String> {
     }
 }
 
+/// The base64 `p=` value that publishes the public half of a stored
+/// PKCS#8 PEM private key (what [`generate`] put in `public_b64`).
+///
+/// # Errors
+/// A description of what is wrong with the key.
+pub(crate) fn public_b64(algorithm: Algorithm, pem: &str) -> Result<String, String> {
+    match algorithm {
+        Algorithm::RsaSha256 => {
+            use rsa::pkcs8::DecodePrivateKey;
+            let private = rsa::RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| e.to_string())?;
+            let der = private
+                .to_public_key()
+                .to_public_key_der()
+                .map_err(|e| e.to_string())?;
+            Ok(STANDARD.encode(der.as_bytes()))
+        }
+        Algorithm::Ed25519Sha256 => {
+            let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
+                .map_err(|e| format!("not a PKCS#8 PEM private key: {e}"))?;
+            let key = Ed25519Key::from_pkcs8_maybe_unchecked_der(der.secret_pkcs8_der())
+                .map_err(|e| e.to_string())?;
+            Ok(STANDARD.encode(key.public_key()))
+        }
+    }
+}
+
 /// PEM with the PKCS#8 label and 64-column base64 (RFC 7468 §10).
 fn pem_encode(der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
@@ -110,6 +136,10 @@ mod tests {
             .decode(&pair.public_b64)
             .map_err(|e| DkimError::Generate(e.to_string()))?;
         assert_eq!(public.len(), 32);
+        assert_eq!(
+            public_b64(Algorithm::Ed25519Sha256, pem).ok().as_deref(),
+            Some(pair.public_b64.as_str())
+        );
         let key = load(Algorithm::Ed25519Sha256, pem).map_err(DkimError::Generate)?;
         assert_eq!(
             key.algorithm(),
@@ -131,6 +161,10 @@ mod tests {
         let public = rsa::RsaPublicKey::from_public_key_der(&der)
             .map_err(|e| DkimError::Generate(e.to_string()))?;
         assert_eq!(public.size() * 8, RSA_BITS);
+        assert_eq!(
+            public_b64(Algorithm::RsaSha256, pair.private_pem.expose()).ok(),
+            Some(pair.public_b64.clone())
+        );
         let key =
             load(Algorithm::RsaSha256, pair.private_pem.expose()).map_err(DkimError::Generate)?;
         assert_eq!(

@@ -250,6 +250,33 @@ impl Keys {
         Ok(key)
     }
 
+    /// The `p=` value derived from the key's stored *private* half: what
+    /// must be published for signatures to verify (`postel dns check`
+    /// compares it with the DNS), independent of the stored public key.
+    ///
+    /// # Errors
+    /// [`DkimError::NoSuchKey`], [`DkimError::BadKey`] when the private key
+    /// cannot be parsed; database failure.
+    pub async fn public_key_of_private(&self, key: &KeyInfo) -> Result<String, DkimError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT private_key FROM dkim_keys WHERE domain = $1 AND selector = $2")
+                .bind(&key.domain)
+                .bind(&key.selector)
+                .fetch_optional(self.directory.db().pool())
+                .await?;
+        let Some((pem,)) = row else {
+            return Err(DkimError::NoSuchKey {
+                domain: key.domain.clone(),
+                selector: key.selector.clone(),
+            });
+        };
+        super::crypto::public_b64(key.algorithm, &pem).map_err(|reason| DkimError::BadKey {
+            domain: key.domain.clone(),
+            selector: key.selector.clone(),
+            reason,
+        })
+    }
+
     async fn local_domain(&self, domain: &str) -> Result<String, DkimError> {
         let d = normalize_domain(domain)?;
         if !self.directory.is_local_domain(&d).await? {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use hickory_server::Server;
 use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{Edns, Header, Metadata, ResponseCode};
-use hickory_server::proto::rr::rdata::{A, AAAA, MX, PTR, TXT};
+use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, SRV, TXT};
 use hickory_server::proto::rr::{Name, RData, Record, RecordType};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
@@ -37,6 +37,10 @@ pub enum TestRecord {
     Mx(String, u16, String),
     /// PTR for an address (the reverse name is computed).
     Ptr(IpAddr, String),
+    /// SRV: name, priority, weight, port, target (`""` or `.` for the root).
+    Srv(String, u16, u16, u16, String),
+    /// CNAME: name, target (served as is; the server does not chase it).
+    Cname(String, String),
 }
 
 /// Shorthand constructors.
@@ -60,11 +64,23 @@ pub fn ptr(ip: &str, target: &str) -> TestRecord {
     TestRecord::Ptr(ip.parse().expect("IP address"), target.into())
 }
 
+/// An SRV record.
+pub fn srv(name: &str, priority: u16, weight: u16, port: u16, target: &str) -> TestRecord {
+    TestRecord::Srv(name.into(), priority, weight, port, target.into())
+}
+/// A CNAME record.
+pub fn cname(name: &str, target: &str) -> TestRecord {
+    TestRecord::Cname(name.into(), target.into())
+}
+
 fn key(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn dns_name(name: &str) -> Name {
+    if name.trim_end_matches('.').is_empty() {
+        return Name::root();
+    }
     Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).expect("valid DNS name")
 }
 
@@ -86,6 +102,11 @@ impl TestRecord {
                 let owner = Name::from(ip).to_ascii();
                 (owner, RData::PTR(PTR(dns_name(&target))))
             }
+            TestRecord::Srv(n, priority, weight, port, target) => (
+                n,
+                RData::SRV(SRV::new(priority, weight, port, dns_name(&target))),
+            ),
+            TestRecord::Cname(n, target) => (n, RData::CNAME(CNAME(dns_name(&target)))),
         };
         let record = Record::from_rdata(dns_name(&owner), 60, rdata);
         (key(&owner), record)
