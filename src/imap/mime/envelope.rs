@@ -1,13 +1,14 @@
 //! ENVELOPE (RFC 3501 §7.4.2) of a message or of an encapsulated
 //! message/rfc822, built as Dovecot builds it.
 //!
-//! Owns: [`envelope_of`] and the two text clean-ups Dovecot applies on
-//! output: [`for_humans`] (Subject and display names: line breaks
-//! dropped, runs of blanks made one space, trimmed) and [`no_lf`]
-//! (Date, Message-ID, In-Reply-To and address parts: line breaks
+//! Owns: [`envelope_of`] and the clean-up Dovecot applies to Date,
+//! Message-ID, In-Reply-To and address parts, [`no_lf`] (line breaks
 //! dropped, a space put where the next line did not start with one).
-//! Text is otherwise left raw — encoded-words stay encoded, 8-bit stays
-//! 8-bit — as RFC 3501 asks. When a field occurs twice the last one
+//! The Subject and display names are passed raw (up to a NUL): the codec
+//! cleans them for humans as it writes them, because whether Dovecot
+//! sends them quoted or as a literal depends on the raw text. Text is
+//! otherwise left raw — encoded-words stay encoded, 8-bit stays 8-bit —
+//! as RFC 3501 asks. When a field occurs twice the last one
 //! counts; Sender and Reply-To fall back to From when absent or empty.
 //!
 //! Must not: decode text (that is `search.rs`).
@@ -20,36 +21,6 @@ use crate::protocol::imap::{Address, Envelope};
 /// strings).
 fn until_nul(value: &[u8]) -> &[u8] {
     value.split(|&b| b == 0).next().unwrap_or_default()
-}
-
-/// Subject / display-name clean-up: CR and LF removed, runs of blanks
-/// (space, tab) made one space, leading and trailing blanks removed.
-pub(crate) fn for_humans(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len());
-    let mut blank = true;
-    for &b in value {
-        match b {
-            b'\r' | b'\n' => {}
-            b' ' | b'\t' => {
-                if !blank {
-                    out.push(b' ');
-                }
-                blank = true;
-            }
-            0 => {
-                out.push(0x80);
-                blank = false;
-            }
-            _ => {
-                out.push(b);
-                blank = false;
-            }
-        }
-    }
-    if blank && out.last() == Some(&b' ') {
-        out.pop();
-    }
-    out
 }
 
 /// Clean-up of the other strings: each CR or LF is dropped, and
@@ -68,7 +39,7 @@ pub(crate) fn no_lf(value: &[u8]) -> Vec<u8> {
 
 fn address(a: &Addr) -> Address {
     Address {
-        name: a.name.as_deref().map(|n| for_humans(until_nul(n))),
+        name: a.name.as_deref().map(|n| until_nul(n).to_vec()),
         adl: a.route.as_deref().map(no_lf),
         mailbox: a.mailbox.as_deref().map(no_lf),
         host: a.domain.as_deref().map(no_lf),
@@ -87,7 +58,7 @@ pub(crate) fn envelope_of(header: &Header) -> Envelope {
         let text = || Some(no_lf(until_nul(v)));
         match field.name.to_ascii_lowercase().as_slice() {
             b"date" => env.date = text(),
-            b"subject" => env.subject = Some(for_humans(until_nul(v))),
+            b"subject" => env.subject = Some(until_nul(v).to_vec()),
             b"message-id" => env.message_id = text(),
             b"in-reply-to" => env.in_reply_to = text(),
             b"from" => env.from = addresses(v),
@@ -111,12 +82,6 @@ pub(crate) fn envelope_of(header: &Header) -> Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn humans_get_single_spaces() {
-        assert_eq!(for_humans(b"  Re: \t a\n  b  "), b"Re: a b");
-        assert_eq!(for_humans(b" \t "), b"");
-    }
 
     #[test]
     fn no_lf_keeps_the_folding_blank() {

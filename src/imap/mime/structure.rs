@@ -7,7 +7,8 @@
 //! - a multipart without parts (no boundary, or none found) gets one
 //!   empty text/plain part, as the grammar needs at least one;
 //! - a part beyond the nesting limits is `application/octet-stream`;
-//! - types, subtypes and parameters keep the case they were sent in;
+//! - types, subtypes and parameters keep the case they were sent in
+//!   (a part without Content-Type is `text/plain`, lower case);
 //!   Content-ID, -Description, -MD5 and -Location are raw header text.
 //!
 //! Owns: [`structure_of`]. Must not: recurse deeper than the tree's
@@ -88,6 +89,7 @@ fn fields(part: &Part, default_charset: bool) -> BodyFields {
 /// The empty part Dovecot puts in a multipart that has none.
 fn empty_text(extended: bool) -> BodyStructure {
     BodyStructure::Text {
+        media_type: "text".to_owned(),
         subtype: "plain".to_owned(),
         fields: BodyFields {
             params: vec![("charset".to_owned(), "us-ascii".to_owned())],
@@ -160,12 +162,14 @@ pub(crate) fn structure_of(msg: &[u8], tree: &Tree, index: usize, extended: bool
     }
     match c.media_type.as_deref() {
         None => BodyStructure::Text {
+            media_type: "text".to_owned(),
             subtype: "plain".to_owned(),
             fields: fields(part, true),
             lines: lines(msg, &part.body),
             extension,
         },
-        Some(_) if c.is_text() => BodyStructure::Text {
+        Some(ty) if c.is_text() => BodyStructure::Text {
+            media_type: text(ty),
             subtype: text(&c.subtype),
             fields: fields(part, true),
             lines: lines(msg, &part.body),

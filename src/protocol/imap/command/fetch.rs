@@ -261,8 +261,20 @@ pub(super) fn parse_fetch(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody>
 }
 
 impl Section {
-    /// Writes `[1.2.HEADER.FIELDS (From To)]`.
+    /// Writes `[1.2.HEADER.FIELDS (From To)]` (a command's form: names
+    /// as given).
     pub(in crate::protocol::imap) fn write(&self, w: &mut Writer<'_>) {
+        self.write_names(w, false);
+    }
+
+    /// Writes the section as a FETCH response echoes it:
+    /// `[1.2.HEADER.FIELDS (FROM TO)]`, header names in upper case as
+    /// Dovecot echoes them (they match case-insensitively anyway).
+    pub(in crate::protocol::imap) fn write_echo(&self, w: &mut Writer<'_>) {
+        self.write_names(w, true);
+    }
+
+    fn write_names(&self, w: &mut Writer<'_>, upper: bool) {
         w.str("[");
         let part: Vec<String> = self.part.iter().map(|n| n.to_string()).collect();
         w.str(&part.join("."));
@@ -273,7 +285,13 @@ impl Section {
             let names = |w: &mut Writer<'_>, name: &str, list: &[String]| {
                 w.str(name);
                 w.sp();
-                w.list(list, |w, n| w.astring(n.as_bytes()));
+                w.list(list, |w, n| {
+                    if upper {
+                        w.astring(n.to_ascii_uppercase().as_bytes());
+                    } else {
+                        w.astring(n.as_bytes());
+                    }
+                });
             };
             match text {
                 SectionText::Header => w.str("HEADER"),

@@ -8,8 +8,12 @@
 //! and its exact wire form. `BODY` is the same tree written without
 //! extension data; `BODYSTRUCTURE` writes the extension data of every
 //! part that has it. Multipart children are written back to back with
-//! no space between them, as the grammar says. Empty parameter lists and
-//! language lists are `NIL`; one language is a string, several a list.
+//! no space between them, as the grammar says. The bytes are Dovecot
+//! 2.3's: media types keep the case the message gave them (a text part
+//! without Content-Type is `"text" "plain"`, message/rfc822 is always
+//! `"message" "rfc822"`), strings are message strings (`wire.rs`: quoted
+//! unless 8-bit, CR, LF or more than four `"`/`\`), empty parameter and
+//! language lists are `NIL`, and languages are always a list, even one.
 //!
 //! Must not: parse messages; the message layer builds these values.
 
@@ -80,8 +84,10 @@ pub enum BodyStructure {
         /// Extension data, for BODYSTRUCTURE.
         extension: Option<SinglePartExtension>,
     },
-    /// A `text/*` part.
+    /// A `text/*` part (or one without Content-Type).
     Text {
+        /// Media type as the message wrote it (`text`, `TEXT`…).
+        media_type: String,
         /// Media subtype (`PLAIN`).
         subtype: String,
         /// The common fields.
@@ -91,7 +97,8 @@ pub enum BodyStructure {
         /// Extension data, for BODYSTRUCTURE.
         extension: Option<SinglePartExtension>,
     },
-    /// A `message/rfc822` part.
+    /// A `message/rfc822` part (written `"message" "rfc822"` whatever
+    /// the case of its Content-Type, as Dovecot does).
     Message {
         /// The common fields.
         fields: BodyFields,
@@ -124,15 +131,15 @@ fn write_params(w: &mut Writer<'_>, params: &[(String, String)]) {
         if i > 0 {
             w.sp();
         }
-        w.string(name.as_bytes());
+        w.message_string(name.as_bytes());
         w.sp();
-        w.string(value.as_bytes());
+        w.message_string(value.as_bytes());
     }
     w.str(")");
 }
 
 fn write_nstring(w: &mut Writer<'_>, s: Option<&String>) {
-    w.nstring(s.map(|s| s.as_bytes()));
+    w.message_nstring(s.map(|s| s.as_bytes()));
 }
 
 /// ` dsp lang loc`: the tail both extension kinds share.
@@ -146,7 +153,7 @@ fn write_ext_tail(
     match dsp {
         Some(d) => {
             w.str("(");
-            w.string(d.kind.as_bytes());
+            w.message_string(d.kind.as_bytes());
             w.sp();
             write_params(w, &d.params);
             w.str(")");
@@ -154,10 +161,10 @@ fn write_ext_tail(
         None => w.str("NIL"),
     }
     w.sp();
-    match lang {
-        [] => w.str("NIL"),
-        [one] => w.string(one.as_bytes()),
-        many => w.list(many, |w, l| w.string(l.as_bytes())),
+    if lang.is_empty() {
+        w.str("NIL");
+    } else {
+        w.list(lang, |w, l| w.message_string(l.as_bytes()));
     }
     w.sp();
     write_nstring(w, loc);
@@ -170,7 +177,7 @@ fn write_fields(w: &mut Writer<'_>, f: &BodyFields) {
     w.sp();
     write_nstring(w, f.description.as_ref());
     w.sp();
-    w.string(f.encoding.as_bytes());
+    w.message_string(f.encoding.as_bytes());
     w.sp();
     w.num(f.octets);
 }
@@ -200,21 +207,23 @@ impl BodyStructure {
                 fields,
                 extension,
             } => {
-                w.string(media_type.as_bytes());
+                w.message_string(media_type.as_bytes());
                 w.sp();
-                w.string(subtype.as_bytes());
+                w.message_string(subtype.as_bytes());
                 w.sp();
                 write_fields(w, fields);
                 write_single_ext(w, extension.as_ref(), extended);
             }
             BodyStructure::Text {
+                media_type,
                 subtype,
                 fields,
                 lines,
                 extension,
             } => {
-                w.str("\"TEXT\" ");
-                w.string(subtype.as_bytes());
+                w.message_string(media_type.as_bytes());
+                w.sp();
+                w.message_string(subtype.as_bytes());
                 w.sp();
                 write_fields(w, fields);
                 w.sp();
@@ -228,7 +237,7 @@ impl BodyStructure {
                 lines,
                 extension,
             } => {
-                w.str("\"MESSAGE\" \"RFC822\" ");
+                w.str("\"message\" \"rfc822\" ");
                 write_fields(w, fields);
                 w.sp();
                 envelope.write(w);
@@ -247,7 +256,7 @@ impl BodyStructure {
                     part.write(w, extended);
                 }
                 w.sp();
-                w.string(subtype.as_bytes());
+                w.message_string(subtype.as_bytes());
                 if let (true, Some(ext)) = (extended, extension) {
                     w.sp();
                     write_params(w, &ext.params);

@@ -36,6 +36,7 @@ fn text_part(
     lines: u32,
 ) -> BodyStructure {
     BodyStructure::Text {
+        media_type: "TEXT".into(),
         subtype: "PLAIN".into(),
         fields: BodyFields {
             params: params
@@ -98,7 +99,7 @@ fn envelope_with_8bit_and_groups() {
     };
     assert_eq!(
         fetch(vec![FetchData::Envelope(Box::new(envelope))]),
-        "* 12 FETCH (ENVELOPE (NIL {16}\r\nGrüße\r\n folded NIL NIL NIL \
+        "* 12 FETCH (ENVELOPE (NIL {14}\r\nGrüße folded NIL NIL NIL \
          ((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL))\r\n"
     );
 }
@@ -154,6 +155,7 @@ fn bodystructure_extension_data_and_nesting() {
         }),
     };
     let inner = BodyStructure::Text {
+        media_type: "text".into(),
         subtype: "HTML".into(),
         fields: BodyFields {
             encoding: "8BIT".into(),
@@ -192,17 +194,17 @@ fn bodystructure_extension_data_and_nesting() {
     assert_eq!(
         fetch(vec![FetchData::BodyStructure(Box::new(root.clone()))]),
         format!(
-            "* 12 FETCH (BODYSTRUCTURE ({pdf} \"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"attachment\" (\"filename\" \"a.pdf\")) \"en\" NIL)\
-             (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
-             (\"TEXT\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1 NIL NIL NIL NIL) 12) \
+            "* 12 FETCH (BODYSTRUCTURE ({pdf} \"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"attachment\" (\"filename\" \"a.pdf\")) (\"en\") NIL)\
+             (\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
+             (\"text\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1 NIL NIL NIL NIL) 12) \
              \"MIXED\" (\"BOUNDARY\" \"xyz\") NIL (\"en\" \"de\") \"http://example.org/\"))\r\n"
         )
     );
     assert_eq!(
         fetch(vec![FetchData::Body(Box::new(root))]),
         format!(
-            "* 12 FETCH (BODY ({pdf})(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
-             (\"TEXT\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1) 12) \"MIXED\"))\r\n"
+            "* 12 FETCH (BODY ({pdf})(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
+             (\"text\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1) 12) \"MIXED\"))\r\n"
         )
     );
 }
@@ -274,6 +276,6 @@ fn fetch_response_whole() {
         String::from_utf8(r.to_bytes()).expect("UTF-8"),
         "* 12 FETCH (UID 4827313 FLAGS (\\Seen \\Recent) RFC822.SIZE 44827 \
          INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" MODSEQ (12121231000) \
-         BODY[HEADER.FIELDS (From Subject)] {11}\r\nFrom: a\r\n\r\n BODY[]<0> NIL RFC822.TEXT {0}\r\n)\r\n"
+         BODY[HEADER.FIELDS (FROM SUBJECT)] {11}\r\nFrom: a\r\n\r\n BODY[]<0> NIL RFC822.TEXT {0}\r\n)\r\n"
     );
 }

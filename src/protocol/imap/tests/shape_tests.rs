@@ -139,6 +139,7 @@ fn body(rng: &mut Rng, depth: usize) -> BodyStructure {
             extension: ext(rng),
         },
         1 => BodyStructure::Text {
+            media_type: text(rng, 0, 5),
             subtype: text(rng, 0, 5),
             fields: fields(rng),
             lines: rng.next() as u32,
