@@ -21,15 +21,15 @@ use crate::protocol::imap::{
     BodyFields, BodyStructure, Disposition, MultipartExtension, SinglePartExtension,
 };
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+fn text(bytes: &[u8]) -> Vec<u8> {
+    bytes.to_vec()
 }
 
-fn params(list: &[Param]) -> Vec<(String, String)> {
+fn params(list: &[Param]) -> Vec<(Vec<u8>, Vec<u8>)> {
     list.iter().map(|(k, v)| (text(k), text(v))).collect()
 }
 
-fn nstring(value: Option<&Vec<u8>>) -> Option<String> {
+fn nstring(value: Option<&Vec<u8>>) -> Option<Vec<u8>> {
     value.map(|v| text(&no_lf(v)))
 }
 
@@ -50,7 +50,7 @@ fn disposition(c: &ContentFields) -> Option<Disposition> {
     })
 }
 
-fn language(c: &ContentFields) -> Vec<String> {
+fn language(c: &ContentFields) -> Vec<Vec<u8>> {
     c.language
         .as_deref()
         .unwrap_or_default()
@@ -71,17 +71,14 @@ fn single_ext(c: &ContentFields, extended: bool) -> Option<SinglePartExtension> 
 fn fields(part: &Part, default_charset: bool) -> BodyFields {
     let c = &part.content;
     let mut p = params(&c.params);
-    if default_charset && !p.iter().any(|(k, _)| k.eq_ignore_ascii_case("charset")) {
-        p.push(("charset".to_owned(), "us-ascii".to_owned()));
+    if default_charset && !p.iter().any(|(k, _)| k.eq_ignore_ascii_case(b"charset")) {
+        p.push((b"charset".to_vec(), b"us-ascii".to_vec()));
     }
     BodyFields {
         params: p,
         id: nstring(c.id.as_ref()),
         description: nstring(c.description.as_ref()),
-        encoding: c
-            .encoding
-            .as_deref()
-            .map_or_else(|| "7bit".to_owned(), text),
+        encoding: c.encoding.as_deref().map_or_else(|| b"7bit".to_vec(), text),
         octets: octets(&part.body),
     }
 }
@@ -89,13 +86,13 @@ fn fields(part: &Part, default_charset: bool) -> BodyFields {
 /// The empty part Dovecot puts in a multipart that has none.
 fn empty_text(extended: bool) -> BodyStructure {
     BodyStructure::Text {
-        media_type: "text".to_owned(),
-        subtype: "plain".to_owned(),
+        media_type: b"text".to_vec(),
+        subtype: b"plain".to_vec(),
         fields: BodyFields {
-            params: vec![("charset".to_owned(), "us-ascii".to_owned())],
+            params: vec![(b"charset".to_vec(), b"us-ascii".to_vec())],
             id: None,
             description: None,
-            encoding: "7bit".to_owned(),
+            encoding: b"7bit".to_vec(),
             octets: 0,
         },
         lines: 0,
@@ -154,16 +151,16 @@ pub(crate) fn structure_of(msg: &[u8], tree: &Tree, index: usize, extended: bool
     let extension = single_ext(c, extended);
     if part.truncated {
         return BodyStructure::Basic {
-            media_type: "application".to_owned(),
-            subtype: "octet-stream".to_owned(),
+            media_type: b"application".to_vec(),
+            subtype: b"octet-stream".to_vec(),
             fields: fields(part, false),
             extension,
         };
     }
     match c.media_type.as_deref() {
         None => BodyStructure::Text {
-            media_type: "text".to_owned(),
-            subtype: "plain".to_owned(),
+            media_type: b"text".to_vec(),
+            subtype: b"plain".to_vec(),
             fields: fields(part, true),
             lines: lines(msg, &part.body),
             extension,

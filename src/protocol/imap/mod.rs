@@ -62,8 +62,9 @@ mod tests;
 
 pub use command::{
     Append, AuthenticateLine, Command, CommandBody, EntryType, Fetch, FetchAttribute, FetchItems,
-    List, ListReturn, ListSelect, Partial, Search, SearchKey, SearchReturn, Section, SectionText,
-    Sort, SortCriterion, SortKey, StatusItem, Store, StoreAction, parse_authenticate_line,
+    HeaderName, List, ListReturn, ListSelect, Partial, Search, SearchKey, SearchReturn, Section,
+    SectionText, Sort, SortCriterion, SortKey, StatusItem, Store, StoreAction,
+    parse_authenticate_line,
 };
 pub use datetime::{format_date, format_date_time};
 pub use error::{CommandError, ParseError};

@@ -24,13 +24,13 @@ use crate::protocol::imap::wire::Writer;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BodyFields {
     /// Content-Type parameters (`charset`, `name`…), attribute/value.
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(Vec<u8>, Vec<u8>)>,
     /// Content-ID.
-    pub id: Option<String>,
+    pub id: Option<Vec<u8>>,
     /// Content-Description.
-    pub description: Option<String>,
+    pub description: Option<Vec<u8>>,
     /// Content-Transfer-Encoding (`7BIT` when absent).
-    pub encoding: String,
+    pub encoding: Vec<u8>,
     /// Size of the body in its transfer encoding, in octets.
     pub octets: u32,
 }
@@ -39,35 +39,35 @@ pub struct BodyFields {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Disposition {
     /// `inline`, `attachment`…
-    pub kind: String,
+    pub kind: Vec<u8>,
     /// Its parameters (`filename`…).
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// Extension data of a non-multipart part (`body-ext-1part`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SinglePartExtension {
     /// Content-MD5.
-    pub md5: Option<String>,
+    pub md5: Option<Vec<u8>>,
     /// Content-Disposition.
     pub disposition: Option<Disposition>,
     /// Content-Language tags.
-    pub language: Vec<String>,
+    pub language: Vec<Vec<u8>>,
     /// Content-Location.
-    pub location: Option<String>,
+    pub location: Option<Vec<u8>>,
 }
 
 /// Extension data of a multipart part (`body-ext-mpart`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MultipartExtension {
     /// Content-Type parameters (`boundary`…).
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(Vec<u8>, Vec<u8>)>,
     /// Content-Disposition.
     pub disposition: Option<Disposition>,
     /// Content-Language tags.
-    pub language: Vec<String>,
+    pub language: Vec<Vec<u8>>,
     /// Content-Location.
-    pub location: Option<String>,
+    pub location: Option<Vec<u8>>,
 }
 
 /// One part of a message's MIME structure.
@@ -76,9 +76,9 @@ pub enum BodyStructure {
     /// Any non-multipart, non-text, non-message/rfc822 part.
     Basic {
         /// Media type (`APPLICATION`).
-        media_type: String,
+        media_type: Vec<u8>,
         /// Media subtype (`PDF`).
-        subtype: String,
+        subtype: Vec<u8>,
         /// The common fields.
         fields: BodyFields,
         /// Extension data, for BODYSTRUCTURE.
@@ -87,9 +87,9 @@ pub enum BodyStructure {
     /// A `text/*` part (or one without Content-Type).
     Text {
         /// Media type as the message wrote it (`text`, `TEXT`…).
-        media_type: String,
+        media_type: Vec<u8>,
         /// Media subtype (`PLAIN`).
-        subtype: String,
+        subtype: Vec<u8>,
         /// The common fields.
         fields: BodyFields,
         /// Size in lines.
@@ -116,13 +116,13 @@ pub enum BodyStructure {
         /// The children (at least one).
         parts: Vec<BodyStructure>,
         /// Media subtype (`MIXED`).
-        subtype: String,
+        subtype: Vec<u8>,
         /// Extension data, for BODYSTRUCTURE.
         extension: Option<MultipartExtension>,
     },
 }
 
-fn write_params(w: &mut Writer<'_>, params: &[(String, String)]) {
+fn write_params(w: &mut Writer<'_>, params: &[(Vec<u8>, Vec<u8>)]) {
     if params.is_empty() {
         return w.str("NIL");
     }
@@ -131,29 +131,29 @@ fn write_params(w: &mut Writer<'_>, params: &[(String, String)]) {
         if i > 0 {
             w.sp();
         }
-        w.message_string(name.as_bytes());
+        w.message_string(name);
         w.sp();
-        w.message_string(value.as_bytes());
+        w.message_string(value);
     }
     w.str(")");
 }
 
-fn write_nstring(w: &mut Writer<'_>, s: Option<&String>) {
-    w.message_nstring(s.map(|s| s.as_bytes()));
+fn write_nstring(w: &mut Writer<'_>, s: Option<&Vec<u8>>) {
+    w.message_nstring(s.map(Vec::as_slice));
 }
 
 /// ` dsp lang loc`: the tail both extension kinds share.
 fn write_ext_tail(
     w: &mut Writer<'_>,
     dsp: Option<&Disposition>,
-    lang: &[String],
-    loc: Option<&String>,
+    lang: &[Vec<u8>],
+    loc: Option<&Vec<u8>>,
 ) {
     w.sp();
     match dsp {
         Some(d) => {
             w.str("(");
-            w.message_string(d.kind.as_bytes());
+            w.message_string(&d.kind);
             w.sp();
             write_params(w, &d.params);
             w.str(")");
@@ -164,7 +164,7 @@ fn write_ext_tail(
     if lang.is_empty() {
         w.str("NIL");
     } else {
-        w.list(lang, |w, l| w.message_string(l.as_bytes()));
+        w.list(lang, |w, l| w.message_string(l));
     }
     w.sp();
     write_nstring(w, loc);
@@ -177,7 +177,7 @@ fn write_fields(w: &mut Writer<'_>, f: &BodyFields) {
     w.sp();
     write_nstring(w, f.description.as_ref());
     w.sp();
-    w.message_string(f.encoding.as_bytes());
+    w.message_string(&f.encoding);
     w.sp();
     w.num(f.octets);
 }
@@ -207,9 +207,9 @@ impl BodyStructure {
                 fields,
                 extension,
             } => {
-                w.message_string(media_type.as_bytes());
+                w.message_string(media_type);
                 w.sp();
-                w.message_string(subtype.as_bytes());
+                w.message_string(subtype);
                 w.sp();
                 write_fields(w, fields);
                 write_single_ext(w, extension.as_ref(), extended);
@@ -221,9 +221,9 @@ impl BodyStructure {
                 lines,
                 extension,
             } => {
-                w.message_string(media_type.as_bytes());
+                w.message_string(media_type);
                 w.sp();
-                w.message_string(subtype.as_bytes());
+                w.message_string(subtype);
                 w.sp();
                 write_fields(w, fields);
                 w.sp();
@@ -256,7 +256,7 @@ impl BodyStructure {
                     part.write(w, extended);
                 }
                 w.sp();
-                w.message_string(subtype.as_bytes());
+                w.message_string(subtype);
                 if let (true, Some(ext)) = (extended, extension) {
                     w.sp();
                     write_params(w, &ext.params);

@@ -41,10 +41,10 @@ fn text_part(
         fields: BodyFields {
             params: params
                 .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .map(|(a, b)| ((*a).into(), (*b).into()))
                 .collect(),
-            id: id.map(String::from),
-            description: desc.map(String::from),
+            id: id.map(Vec::from),
+            description: desc.map(Vec::from),
             encoding: enc.into(),
             octets,
         },
@@ -277,5 +277,33 @@ fn fetch_response_whole() {
         "* 12 FETCH (UID 4827313 FLAGS (\\Seen \\Recent) RFC822.SIZE 44827 \
          INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" MODSEQ (12121231000) \
          BODY[HEADER.FIELDS (FROM SUBJECT)] {11}\r\nFrom: a\r\n\r\n BODY[]<0> NIL RFC822.TEXT {0}\r\n)\r\n"
+    );
+}
+
+#[test]
+fn section_echo_upper_cases_names_in_the_form_sent() {
+    use crate::protocol::imap::{HeaderName, SectionText};
+    let section = Section {
+        part: vec![std::num::NonZeroU32::MIN],
+        text: Some(SectionText::HeaderFieldsNot(vec![
+            "x-Spam".into(),
+            HeaderName::quoted("Received"),
+            "with space".into(),
+        ])),
+    };
+    assert_eq!(
+        fetch(vec![FetchData::Section {
+            section: section.clone(),
+            origin: None,
+            data: Some(Vec::new()),
+        }]),
+        "* 12 FETCH (BODY[1.HEADER.FIELDS.NOT (X-SPAM \"RECEIVED\" \"WITH SPACE\")] {0}\r\n)\r\n"
+    );
+    // A command keeps the names as given.
+    let mut out = Vec::new();
+    section.write(&mut crate::protocol::imap::wire::Writer::new(&mut out, false));
+    assert_eq!(
+        String::from_utf8(out).expect("UTF-8"),
+        "[1.HEADER.FIELDS.NOT (x-Spam \"Received\" \"with space\")]"
     );
 }
