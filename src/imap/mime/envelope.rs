@@ -4,7 +4,9 @@
 //! Owns: [`envelope_of`] and the clean-up Dovecot applies to Date,
 //! Message-ID, In-Reply-To and address parts, [`no_lf`] (line breaks
 //! dropped, a space put where the next line did not start with one).
-//! The Subject and display names are passed raw (up to a NUL): the codec
+//! Each NUL becomes U+FFFD, as in Dovecot 2.3 (outside quoted strings
+//! a NUL already ended the address token that held it).
+//! The Subject and display names are passed raw otherwise: the codec
 //! cleans them for humans as it writes them, because whether Dovecot
 //! sends them quoted or as a literal depends on the raw text. Text is
 //! otherwise left raw — encoded-words stay encoded, 8-bit stays 8-bit —
@@ -17,10 +19,18 @@ use super::address::{Addr, parse_addresses};
 use super::header::Header;
 use crate::protocol::imap::{Address, Envelope};
 
-/// The text up to the first NUL (Dovecot keeps header text as C
-/// strings).
-fn until_nul(value: &[u8]) -> &[u8] {
-    value.split(|&b| b == 0).next().unwrap_or_default()
+/// `value` with each NUL replaced by U+FFFD, as Dovecot 2.3 stores
+/// header text (a NUL cannot travel in an IMAP string).
+pub(crate) fn replace_nul(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    for &b in value {
+        if b == 0 {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// Clean-up of the other strings: each CR or LF is dropped, and
@@ -39,10 +49,10 @@ pub(crate) fn no_lf(value: &[u8]) -> Vec<u8> {
 
 fn address(a: &Addr) -> Address {
     Address {
-        name: a.name.as_deref().map(|n| until_nul(n).to_vec()),
-        adl: a.route.as_deref().map(no_lf),
-        mailbox: a.mailbox.as_deref().map(no_lf),
-        host: a.domain.as_deref().map(no_lf),
+        name: a.name.as_deref().map(replace_nul),
+        adl: a.route.as_deref().map(|r| no_lf(&replace_nul(r))),
+        mailbox: a.mailbox.as_deref().map(|m| no_lf(&replace_nul(m))),
+        host: a.domain.as_deref().map(|d| no_lf(&replace_nul(d))),
     }
 }
 
@@ -55,10 +65,10 @@ pub(crate) fn envelope_of(header: &Header) -> Envelope {
     let mut env = Envelope::default();
     for field in &header.fields {
         let v = &field.value;
-        let text = || Some(no_lf(until_nul(v)));
+        let text = || Some(no_lf(&replace_nul(v)));
         match field.name.to_ascii_lowercase().as_slice() {
             b"date" => env.date = text(),
-            b"subject" => env.subject = Some(until_nul(v).to_vec()),
+            b"subject" => env.subject = Some(replace_nul(v)),
             b"message-id" => env.message_id = text(),
             b"in-reply-to" => env.in_reply_to = text(),
             b"from" => env.from = addresses(v),
@@ -82,6 +92,12 @@ pub(crate) fn envelope_of(header: &Header) -> Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_becomes_the_replacement_character() {
+        assert_eq!(replace_nul(b"a\0b\0"), "a\u{FFFD}b\u{FFFD}".as_bytes());
+        assert_eq!(replace_nul(b"plain"), b"plain");
+    }
 
     #[test]
     fn no_lf_keeps_the_folding_blank() {

@@ -14,15 +14,16 @@
 //! Owns: [`structure_of`]. Must not: recurse deeper than the tree's
 //! nesting limit (it follows the tree, which is capped).
 
-use super::envelope::{envelope_of, no_lf};
+use super::envelope::{envelope_of, no_lf, replace_nul};
 use super::params::{ContentFields, Param};
 use super::tree::{Kind, Part, Tree};
 use crate::protocol::imap::{
     BodyFields, BodyStructure, Disposition, MultipartExtension, SinglePartExtension,
 };
 
+/// A string for BODYSTRUCTURE: raw octets, NUL made U+FFFD (Dovecot).
 fn text(bytes: &[u8]) -> Vec<u8> {
-    bytes.to_vec()
+    replace_nul(bytes)
 }
 
 fn params(list: &[Param]) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -30,7 +31,7 @@ fn params(list: &[Param]) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 fn nstring(value: Option<&Vec<u8>>) -> Option<Vec<u8>> {
-    value.map(|v| text(&no_lf(v)))
+    value.map(|v| no_lf(&text(v)))
 }
 
 fn octets(range: &std::ops::Range<usize>) -> u32 {

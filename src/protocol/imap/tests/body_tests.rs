@@ -301,7 +301,9 @@ fn section_echo_upper_cases_names_in_the_form_sent() {
     );
     // A command keeps the names as given.
     let mut out = Vec::new();
-    section.write(&mut crate::protocol::imap::wire::Writer::new(&mut out, false));
+    section.write(&mut crate::protocol::imap::wire::Writer::new(
+        &mut out, false,
+    ));
     assert_eq!(
         String::from_utf8(out).expect("UTF-8"),
         "[1.HEADER.FIELDS.NOT (x-Spam \"Received\" \"with space\")]"
