@@ -6,16 +6,26 @@
 //! Every FETCH response must be byte-identical to Dovecot's: the values
 //! and their form (quoted or literal, the case of media types and of
 //! echoed header names, list or string). A failure lists every response
-//! that differs, with both versions.
+//! that differs, with both versions. The same answers are also asked of
+//! a real IMAP session over the store
+//! ([`a_session_answers_every_fetch_as_dovecot_did`]).
+
+mod common;
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
+use common::server::builder;
 use postel::imap::mime::{ParsedMessage, body_structure, envelope};
+use postel::imap::{ImapSettings, Session};
 use postel::protocol::imap::{
     CommandBody, FetchAttribute, FetchData, FetchEncoder, FetchItems, Limits, Parsed, Parser,
     Section,
 };
+use postel::server::{ShutdownTrigger, shutdown_channel};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imap-mime")
@@ -226,4 +236,115 @@ fn body_sections_match_dovecot() {
         }
     }
     mismatches.assert_none("section");
+}
+
+/// A client over a pipe to a real [`Session`] that keeps the server's
+/// exact bytes (like generate.py's client for Dovecot).
+struct Wire {
+    io: BufReader<DuplexStream>,
+    tag: u32,
+    _stop: ShutdownTrigger,
+}
+
+impl Wire {
+    async fn line(&mut self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let read = self.io.read_until(b'\n', &mut buf);
+        tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .expect("timely")
+            .expect("read");
+        assert!(!buf.is_empty(), "connection closed");
+        buf
+    }
+
+    /// One response: a line with the literals it announces.
+    async fn response(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let line = self.line().await;
+            out.extend_from_slice(&line);
+            let Some(n) = literal_len(&line) else {
+                return out;
+            };
+            let mut literal = vec![0; n];
+            self.io.read_exact(&mut literal).await.expect("literal");
+            out.extend_from_slice(&literal);
+        }
+    }
+
+    /// Sends a command; returns the untagged responses and the tagged
+    /// line, its tag written `T`.
+    async fn command(&mut self, text: &str) -> (Vec<u8>, Vec<u8>) {
+        self.tag += 1;
+        let tag = format!("a{} ", self.tag);
+        let line = format!("{tag}{text}\r\n");
+        self.io
+            .get_mut()
+            .write_all(line.as_bytes())
+            .await
+            .expect("write");
+        let mut untagged = Vec::new();
+        loop {
+            let r = self.response().await;
+            if let Some(rest) = r.strip_prefix(tag.as_bytes()) {
+                return (untagged, [&b"T "[..], rest].concat());
+            }
+            untagged.extend_from_slice(&r);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_session_answers_every_fetch_as_dovecot_did() {
+    let s = builder()
+        .config("[imap]\nallow_plaintext_auth_on_loopback = true\n")
+        .start()
+        .await;
+    s.with_users("example.org", &["alice"]).await;
+    let fixtures = fixtures();
+    for (_, msg) in &fixtures {
+        s.services
+            .store
+            .deliver("alice@example.org", "INBOX", msg, 0)
+            .await
+            .expect("deliver");
+    }
+    let (mine, theirs) = tokio::io::duplex(1 << 20);
+    let (trigger, shutdown) = shutdown_channel();
+    let settings = Arc::new(ImapSettings::from_config(&s.services.config));
+    let peer = "127.0.0.1:40000".parse().expect("addr");
+    tokio::spawn(Session::new(theirs, peer, s.services.clone(), settings, shutdown).run());
+    let mut c = Wire {
+        io: BufReader::new(mine),
+        tag: 0,
+        _stop: trigger,
+    };
+    assert!(c.line().await.starts_with(b"* OK"));
+    let (_, ok) = c.command("LOGIN alice@example.org password").await;
+    assert!(ok.starts_with(b"T OK"), "{}", String::from_utf8_lossy(&ok));
+    let (_, ok) = c.command("EXAMINE INBOX").await;
+    assert!(ok.starts_with(b"T OK"), "{}", String::from_utf8_lossy(&ok));
+
+    let mut mismatches = Mismatches::default();
+    let status = |tagged: &[u8]| tagged.get(..4).map(<[u8]>::to_vec);
+    for (i, (name, _)) in fixtures.iter().enumerate() {
+        let seq = i + 1;
+        for item in ["envelope", "body", "bodystructure"] {
+            let (untagged, tagged) = c
+                .command(&format!("FETCH {seq} ({})", item.to_ascii_uppercase()))
+                .await;
+            assert!(tagged.starts_with(b"T OK"), "{name} {item}");
+            mismatches.compare(&format!("{name}.{item}"), &untagged, &expected(name, item));
+        }
+        for (item, theirs, their_tagged) in recorded_sections(&expected(name, "sections")) {
+            let (ours, tagged) = c.command(&format!("FETCH {seq} ({item})")).await;
+            let what = format!("{name} {item}");
+            assert_eq!(status(&tagged), status(&their_tagged), "{what}");
+            mismatches.compare(&what, &ours, &theirs);
+        }
+    }
+    mismatches.assert_none("session FETCH");
+    c.command("LOGOUT").await;
+    s.stop().await;
 }
