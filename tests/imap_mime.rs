@@ -177,6 +177,13 @@ fn literal_len(line: &[u8]) -> Option<usize> {
     std::str::from_utf8(&body[open + 1..]).ok()?.parse().ok()
 }
 
+/// Whether `item` is a single `BODY[…]` fetch; the others
+/// (`RFC822.HEADER`, several items at once) are compared by the session
+/// test only.
+fn is_one_section(item: &str) -> bool {
+    item.starts_with("BODY") && item.matches("BODY").count() == 1
+}
+
 /// The section and partial range of `BODY.PEEK[…]<…>`, through the
 /// codec's own command parser.
 fn parse_item(item: &str) -> Option<(Section, Option<(u32, NonZeroU32)>)> {
@@ -206,6 +213,9 @@ fn body_sections_match_dovecot() {
         let seq = u32::try_from(i + 1).expect("few fixtures");
         let parsed = ParsedMessage::new(msg);
         for (item, untagged, tagged) in recorded_sections(&expected(name, "sections")) {
+            if !is_one_section(&item) {
+                continue;
+            }
             let Some((section, partial)) = parse_item(&item) else {
                 // Dovecot refused it too (BODY[MIME] without a part).
                 assert!(
