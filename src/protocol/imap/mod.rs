@@ -80,4 +80,4 @@ pub use response::{
 };
 pub use sequence::{SeqNumber, SeqRange, SequenceSet};
 pub use token::{Atom, Secret, Tag};
-pub use wire::MAX_QUOTED;
+pub use wire::{MAX_QUOTED, MAX_QUOTED_SPECIALS};

@@ -1,7 +1,7 @@
 //! Writing IMAP strings and lists (RFC 3501 §4: atom, quoted string,
 //! literal, NIL), shared by the command and response serialisers.
 //!
-//! Owns: the choice of form for a value, the same everywhere:
+//! Owns: the choice of form for a value. The general rule:
 //! - an astring is written as an atom when it is one (non-empty, only
 //!   ASTRING-CHARs), else as a string;
 //! - a string is quoted when it is at most [`MAX_QUOTED`] octets of
@@ -27,12 +27,13 @@
 use super::lexer::{is_astring_char, is_atom_char, is_list_char};
 use super::mailbox::MailboxName;
 
-/// Longest string written in quoted form; longer ones become literals.
+/// Longest string the general rule writes in quoted form; longer ones
+/// become literals (message text has no such limit).
 pub const MAX_QUOTED: usize = 1024;
 
-/// Most quote-specials (`"`, `\`) a [`Writer::message_string`] may hold
-/// and still be quoted: past this many escapes a literal is shorter
-/// (Dovecot's choice, which we copy).
+/// Most quote-specials (`"`, `\`) a string of message text (ENVELOPE,
+/// BODYSTRUCTURE) may hold and still be quoted: past this many escapes a
+/// literal is shorter (Dovecot's choice, which we copy).
 pub const MAX_QUOTED_SPECIALS: usize = 4;
 
 /// Appends wire forms to a buffer.
