@@ -1,13 +1,16 @@
 //! ENVELOPE (RFC 3501 §7.4.2) of a message or of an encapsulated
 //! message/rfc822, built as Dovecot builds it.
 //!
-//! Owns: [`envelope_of`] and the two text clean-ups Dovecot applies on
-//! output: [`for_humans`] (Subject and display names: line breaks
-//! dropped, runs of blanks made one space, trimmed) and [`no_lf`]
-//! (Date, Message-ID, In-Reply-To and address parts: line breaks
+//! Owns: [`envelope_of`] and the clean-up Dovecot applies to Date,
+//! Message-ID, In-Reply-To and address parts, [`no_lf`] (line breaks
 //! dropped, a space put where the next line did not start with one).
-//! Text is otherwise left raw — encoded-words stay encoded, 8-bit stays
-//! 8-bit — as RFC 3501 asks. When a field occurs twice the last one
+//! Each NUL becomes U+FFFD, as in Dovecot 2.3 (outside quoted strings
+//! a NUL already ended the address token that held it).
+//! The Subject and display names are passed raw otherwise: the codec
+//! cleans them for humans as it writes them, because whether Dovecot
+//! sends them quoted or as a literal depends on the raw text. Text is
+//! otherwise left raw — encoded-words stay encoded, 8-bit stays 8-bit —
+//! as RFC 3501 asks. When a field occurs twice the last one
 //! counts; Sender and Reply-To fall back to From when absent or empty.
 //!
 //! Must not: decode text (that is `search.rs`).
@@ -16,38 +19,16 @@ use super::address::{Addr, parse_addresses};
 use super::header::Header;
 use crate::protocol::imap::{Address, Envelope};
 
-/// The text up to the first NUL (Dovecot keeps header text as C
-/// strings).
-fn until_nul(value: &[u8]) -> &[u8] {
-    value.split(|&b| b == 0).next().unwrap_or_default()
-}
-
-/// Subject / display-name clean-up: CR and LF removed, runs of blanks
-/// (space, tab) made one space, leading and trailing blanks removed.
-pub(crate) fn for_humans(value: &[u8]) -> Vec<u8> {
+/// `value` with each NUL replaced by U+FFFD, as Dovecot 2.3 stores
+/// header text (a NUL cannot travel in an IMAP string).
+pub(crate) fn replace_nul(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
-    let mut blank = true;
     for &b in value {
-        match b {
-            b'\r' | b'\n' => {}
-            b' ' | b'\t' => {
-                if !blank {
-                    out.push(b' ');
-                }
-                blank = true;
-            }
-            0 => {
-                out.push(0x80);
-                blank = false;
-            }
-            _ => {
-                out.push(b);
-                blank = false;
-            }
+        if b == 0 {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        } else {
+            out.push(b);
         }
-    }
-    if blank && out.last() == Some(&b' ') {
-        out.pop();
     }
     out
 }
@@ -68,10 +49,10 @@ pub(crate) fn no_lf(value: &[u8]) -> Vec<u8> {
 
 fn address(a: &Addr) -> Address {
     Address {
-        name: a.name.as_deref().map(|n| for_humans(until_nul(n))),
-        adl: a.route.as_deref().map(no_lf),
-        mailbox: a.mailbox.as_deref().map(no_lf),
-        host: a.domain.as_deref().map(no_lf),
+        name: a.name.as_deref().map(replace_nul),
+        adl: a.route.as_deref().map(|r| no_lf(&replace_nul(r))),
+        mailbox: a.mailbox.as_deref().map(|m| no_lf(&replace_nul(m))),
+        host: a.domain.as_deref().map(|d| no_lf(&replace_nul(d))),
     }
 }
 
@@ -84,10 +65,10 @@ pub(crate) fn envelope_of(header: &Header) -> Envelope {
     let mut env = Envelope::default();
     for field in &header.fields {
         let v = &field.value;
-        let text = || Some(no_lf(until_nul(v)));
+        let text = || Some(no_lf(&replace_nul(v)));
         match field.name.to_ascii_lowercase().as_slice() {
             b"date" => env.date = text(),
-            b"subject" => env.subject = Some(for_humans(until_nul(v))),
+            b"subject" => env.subject = Some(replace_nul(v)),
             b"message-id" => env.message_id = text(),
             b"in-reply-to" => env.in_reply_to = text(),
             b"from" => env.from = addresses(v),
@@ -113,9 +94,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn humans_get_single_spaces() {
-        assert_eq!(for_humans(b"  Re: \t a\n  b  "), b"Re: a b");
-        assert_eq!(for_humans(b" \t "), b"");
+    fn nul_becomes_the_replacement_character() {
+        assert_eq!(replace_nul(b"a\0b\0"), "a\u{FFFD}b\u{FFFD}".as_bytes());
+        assert_eq!(replace_nul(b"plain"), b"plain");
     }
 
     #[test]

@@ -307,24 +307,36 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// `type "/" subtype` of Content-Type into `out` (as `type/subtype`;
-    /// on failure `out` keeps what was read, as Dovecot's does).
+    /// `type "/" subtype` of Content-Type into `out` (as `type/subtype`).
+    /// On failure `out` is emptied, except when the value ends right
+    /// after the type (`text`), which is kept — as Dovecot 2.3 does:
+    /// `text/`, `text ; x=y`, `/plain`, `text/plain junk` and a NUL in
+    /// the type all give an empty type and subtype.
     pub(crate) fn content_type(&mut self, out: &mut Vec<u8>) -> Step {
         if self.skip_lwsp().done() {
             return Step::Fail;
         }
-        if self.mime_token(out).done() {
+        if self.mime_token(out).done() || out.is_empty() {
             return Step::Fail;
         }
+        let fail = |out: &mut Vec<u8>| {
+            out.clear();
+            Step::Fail
+        };
         if !self.at(b'/') {
-            return Step::Fail;
+            return fail(out);
         }
         self.bump();
         if self.skip_lwsp().done() {
-            return Step::Fail;
+            return fail(out);
         }
         out.push(b'/');
-        self.mime_token(out)
+        let type_len = out.len();
+        let step = self.mime_token(out);
+        if step == Step::Fail || out.len() == type_len || !(self.at_end() || self.at(b';')) {
+            return fail(out);
+        }
+        step
     }
 
     /// One `; attribute=value` parameter (on [`ParamStep::Bad`] the

@@ -50,3 +50,26 @@ fn content_params_take_quoted_and_broken_values() {
     );
     assert_eq!(lx.content_param(), ParamStep::Bad);
 }
+
+#[test]
+fn broken_content_types_are_emptied_unless_the_type_ends_the_value() {
+    // What Dovecot 2.3.19 answers (fixture content-type-quirks.eml).
+    let cases: [(&[u8], &[u8], Step); 10] = [
+        (b"text/plain", b"text/plain", Step::End),
+        (b"text /plain", b"text/plain", Step::End),
+        (b"text/plain(comment)", b"text/plain", Step::End),
+        (b"text/plain; a=b", b"text/plain", Step::More),
+        (b"text", b"text", Step::Fail),
+        (b"text/", b"", Step::Fail),
+        (b"/plain", b"", Step::Fail),
+        (b"text ; charset=x", b"", Step::Fail),
+        (b"image/png junk", b"", Step::Fail),
+        (b"appli\0cation/pdf", b"", Step::Fail),
+    ];
+    for (input, want, step) in cases {
+        let mut lx = Lexer::new(input);
+        let mut out = Vec::new();
+        assert_eq!(lx.content_type(&mut out), step, "{input:?}");
+        assert_eq!(out, want, "{input:?}");
+    }
+}

@@ -47,6 +47,8 @@ pub use search::{
 pub use subject::base_subject;
 pub use tree::{MAX_DEPTH, MAX_PARTS};
 
+use std::borrow::Cow;
+
 use crate::protocol::imap::{BodyStructure, Envelope, Section};
 use tree::Tree;
 
@@ -85,6 +87,21 @@ impl<'a> ParsedMessage<'a> {
     /// The octets of the whole message.
     pub fn raw(&self) -> &'a [u8] {
         self.raw
+    }
+
+    /// The whole message as `BODY[]` and `RFC822` send it: NUL octets
+    /// made 0x80 like every section (an IMAP literal may not carry NUL;
+    /// Dovecot does the same), borrowed when there is no NUL.
+    pub fn whole(&self) -> Cow<'a, [u8]> {
+        if !self.raw.contains(&0) {
+            return Cow::Borrowed(self.raw);
+        }
+        Cow::Owned(
+            self.raw
+                .iter()
+                .map(|&b| if b == 0 { 0x80 } else { b })
+                .collect(),
+        )
     }
 }
 

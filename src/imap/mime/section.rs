@@ -20,7 +20,7 @@
 
 use super::header::parse_header;
 use super::tree::{Kind, Tree};
-use crate::protocol::imap::{Section, SectionText};
+use crate::protocol::imap::{HeaderName, Section, SectionText};
 
 /// The part a section's part numbers name, if it exists.
 pub(crate) fn find_part(tree: &Tree, path: &[std::num::NonZeroU32]) -> Option<usize> {
@@ -57,13 +57,13 @@ fn fields_start(tree: &Tree, index: usize) -> usize {
 /// empty line if there is one. As in Dovecot, the header is read afresh
 /// from its start up to an empty line, whatever the MIME tree says, and
 /// only the message's own `HEADER.FIELDS` adds a missing empty line.
-fn filter(msg: &[u8], start: usize, names: &[String], exclude: bool) -> Vec<u8> {
+fn filter(msg: &[u8], start: usize, names: &[HeaderName], exclude: bool) -> Vec<u8> {
     let header = parse_header(msg, start, &mut |_| false);
     let mut out = Vec::new();
     for field in &header.fields {
         let listed = names
             .iter()
-            .any(|n| n.as_bytes().eq_ignore_ascii_case(&field.name));
+            .any(|n| n.as_str().as_bytes().eq_ignore_ascii_case(&field.name));
         if listed != exclude {
             out.extend_from_slice(msg.get(field.raw.clone()).unwrap_or_default());
         }

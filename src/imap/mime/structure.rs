@@ -7,29 +7,31 @@
 //! - a multipart without parts (no boundary, or none found) gets one
 //!   empty text/plain part, as the grammar needs at least one;
 //! - a part beyond the nesting limits is `application/octet-stream`;
-//! - types, subtypes and parameters keep the case they were sent in;
+//! - types, subtypes and parameters keep the case they were sent in
+//!   (a part without Content-Type is `text/plain`, lower case);
 //!   Content-ID, -Description, -MD5 and -Location are raw header text.
 //!
 //! Owns: [`structure_of`]. Must not: recurse deeper than the tree's
 //! nesting limit (it follows the tree, which is capped).
 
-use super::envelope::{envelope_of, no_lf};
+use super::envelope::{envelope_of, no_lf, replace_nul};
 use super::params::{ContentFields, Param};
 use super::tree::{Kind, Part, Tree};
 use crate::protocol::imap::{
     BodyFields, BodyStructure, Disposition, MultipartExtension, SinglePartExtension,
 };
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// A string for BODYSTRUCTURE: raw octets, NUL made U+FFFD (Dovecot).
+fn text(bytes: &[u8]) -> Vec<u8> {
+    replace_nul(bytes)
 }
 
-fn params(list: &[Param]) -> Vec<(String, String)> {
+fn params(list: &[Param]) -> Vec<(Vec<u8>, Vec<u8>)> {
     list.iter().map(|(k, v)| (text(k), text(v))).collect()
 }
 
-fn nstring(value: Option<&Vec<u8>>) -> Option<String> {
-    value.map(|v| text(&no_lf(v)))
+fn nstring(value: Option<&Vec<u8>>) -> Option<Vec<u8>> {
+    value.map(|v| no_lf(&text(v)))
 }
 
 fn octets(range: &std::ops::Range<usize>) -> u32 {
@@ -49,7 +51,7 @@ fn disposition(c: &ContentFields) -> Option<Disposition> {
     })
 }
 
-fn language(c: &ContentFields) -> Vec<String> {
+fn language(c: &ContentFields) -> Vec<Vec<u8>> {
     c.language
         .as_deref()
         .unwrap_or_default()
@@ -70,17 +72,14 @@ fn single_ext(c: &ContentFields, extended: bool) -> Option<SinglePartExtension> 
 fn fields(part: &Part, default_charset: bool) -> BodyFields {
     let c = &part.content;
     let mut p = params(&c.params);
-    if default_charset && !p.iter().any(|(k, _)| k.eq_ignore_ascii_case("charset")) {
-        p.push(("charset".to_owned(), "us-ascii".to_owned()));
+    if default_charset && !p.iter().any(|(k, _)| k.eq_ignore_ascii_case(b"charset")) {
+        p.push((b"charset".to_vec(), b"us-ascii".to_vec()));
     }
     BodyFields {
         params: p,
         id: nstring(c.id.as_ref()),
         description: nstring(c.description.as_ref()),
-        encoding: c
-            .encoding
-            .as_deref()
-            .map_or_else(|| "7bit".to_owned(), text),
+        encoding: c.encoding.as_deref().map_or_else(|| b"7bit".to_vec(), text),
         octets: octets(&part.body),
     }
 }
@@ -88,12 +87,13 @@ fn fields(part: &Part, default_charset: bool) -> BodyFields {
 /// The empty part Dovecot puts in a multipart that has none.
 fn empty_text(extended: bool) -> BodyStructure {
     BodyStructure::Text {
-        subtype: "plain".to_owned(),
+        media_type: b"text".to_vec(),
+        subtype: b"plain".to_vec(),
         fields: BodyFields {
-            params: vec![("charset".to_owned(), "us-ascii".to_owned())],
+            params: vec![(b"charset".to_vec(), b"us-ascii".to_vec())],
             id: None,
             description: None,
-            encoding: "7bit".to_owned(),
+            encoding: b"7bit".to_vec(),
             octets: 0,
         },
         lines: 0,
@@ -152,20 +152,22 @@ pub(crate) fn structure_of(msg: &[u8], tree: &Tree, index: usize, extended: bool
     let extension = single_ext(c, extended);
     if part.truncated {
         return BodyStructure::Basic {
-            media_type: "application".to_owned(),
-            subtype: "octet-stream".to_owned(),
+            media_type: b"application".to_vec(),
+            subtype: b"octet-stream".to_vec(),
             fields: fields(part, false),
             extension,
         };
     }
     match c.media_type.as_deref() {
         None => BodyStructure::Text {
-            subtype: "plain".to_owned(),
+            media_type: b"text".to_vec(),
+            subtype: b"plain".to_vec(),
             fields: fields(part, true),
             lines: lines(msg, &part.body),
             extension,
         },
-        Some(_) if c.is_text() => BodyStructure::Text {
+        Some(ty) if c.is_text() => BodyStructure::Text {
+            media_type: text(ty),
             subtype: text(&c.subtype),
             fields: fields(part, true),
             lines: lines(msg, &part.body),

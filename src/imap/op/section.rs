@@ -38,10 +38,11 @@ fn cut<'a>(data: Cow<'a, [u8]>, partial: Option<Partial>) -> (Cow<'a, [u8]>, Opt
     (piece, Some(p.offset))
 }
 
-/// The octets of a section: the whole message without a copy for `[]`.
+/// The octets of a section: the whole message without a copy for `[]`
+/// (unless it holds NUL octets, sent as 0x80).
 fn section_data<'a>(parsed: &ParsedMessage<'a>, section: &Section) -> Cow<'a, [u8]> {
     if section.part.is_empty() && section.text.is_none() {
-        return Cow::Borrowed(parsed.raw());
+        return parsed.whole();
     }
     Cow::Owned(parsed.section(section))
 }
@@ -89,8 +90,9 @@ impl<S: Transport> Session<S> {
             A::Body => FetchData::Body(Box::new(parsed.body_structure(false))),
             A::BodyStructure => FetchData::BodyStructure(Box::new(parsed.body_structure(true))),
             A::Rfc822 => {
-                let data = Cow::Borrowed(parsed.raw());
-                return self.write_literal(enc, FetchLiteral::Rfc822, data).await;
+                return self
+                    .write_literal(enc, FetchLiteral::Rfc822, parsed.whole())
+                    .await;
             }
             A::Rfc822Header | A::Rfc822Text => {
                 let (text, name) = match attr {

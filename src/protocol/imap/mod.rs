@@ -62,8 +62,9 @@ mod tests;
 
 pub use command::{
     Append, AuthenticateLine, Command, CommandBody, EntryType, Fetch, FetchAttribute, FetchItems,
-    List, ListReturn, ListSelect, Partial, Search, SearchKey, SearchReturn, Section, SectionText,
-    Sort, SortCriterion, SortKey, StatusItem, Store, StoreAction, parse_authenticate_line,
+    HeaderName, List, ListReturn, ListSelect, Partial, Search, SearchKey, SearchReturn, Section,
+    SectionText, Sort, SortCriterion, SortKey, StatusItem, Store, StoreAction,
+    parse_authenticate_line,
 };
 pub use datetime::{format_date, format_date_time};
 pub use error::{CommandError, ParseError};
@@ -79,4 +80,4 @@ pub use response::{
 };
 pub use sequence::{SeqNumber, SeqRange, SequenceSet};
 pub use token::{Atom, Secret, Tag};
-pub use wire::MAX_QUOTED;
+pub use wire::{MAX_QUOTED, MAX_QUOTED_SPECIALS};

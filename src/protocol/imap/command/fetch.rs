@@ -3,8 +3,10 @@
 //! modifier and MODSEQ item of CONDSTORE (RFC 7162 §3.1.4–5).
 //!
 //! Owns: [`Fetch`], [`FetchItems`], [`FetchAttribute`], [`Section`],
-//! [`SectionText`], [`Partial`] and their wire forms; the response
-//! serialiser reuses [`Section`]'s form to echo `BODY[…]`. The BINARY
+//! [`SectionText`], [`HeaderName`], [`Partial`] and their wire forms;
+//! the response serialiser reuses [`Section`]'s form to echo `BODY[…]`
+//! (header names upper-cased, each in the form the client sent it, as
+//! Dovecot echoes them). The BINARY
 //! family (RFC 3516) is not supported and is a syntax error.
 //!
 //! Must not: read messages or decide what `\Seen` side effects apply.
@@ -12,7 +14,7 @@
 use std::num::NonZeroU32;
 
 use super::CommandBody;
-use crate::protocol::imap::lexer::{Cursor, Fail, PResult};
+use crate::protocol::imap::lexer::{Cursor, Fail, PResult, is_astring_char};
 use crate::protocol::imap::sequence::{SequenceSet, parse_sequence_set};
 use crate::protocol::imap::wire::Writer;
 
@@ -110,15 +112,77 @@ pub struct Section {
     pub text: Option<SectionText>,
 }
 
+/// A header field name in `HEADER.FIELDS (…)`, with the form the
+/// client sent it in (atom, or quoted string / literal), which the
+/// response echoes as Dovecot does. Compare names with
+/// [`HeaderName::as_str`], case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HeaderName {
+    name: String,
+    quoted: bool,
+}
+
+impl HeaderName {
+    /// A name sent as an atom when it can be one, else as a string.
+    pub fn new(name: impl Into<String>) -> HeaderName {
+        let name = name.into();
+        let quoted = name.is_empty() || !name.bytes().all(is_astring_char);
+        HeaderName { name, quoted }
+    }
+
+    /// A name sent as a quoted string or literal.
+    pub fn quoted(name: impl Into<String>) -> HeaderName {
+        HeaderName {
+            name: name.into(),
+            quoted: true,
+        }
+    }
+
+    /// The name as sent.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether it was sent as a string rather than an atom.
+    pub fn is_quoted(&self) -> bool {
+        self.quoted
+    }
+
+    fn write(&self, w: &mut Writer<'_>, upper: bool) {
+        let name = if upper {
+            self.name.to_ascii_uppercase()
+        } else {
+            self.name.clone()
+        };
+        if self.quoted {
+            w.string(name.as_bytes());
+        } else {
+            w.astring(name.as_bytes());
+        }
+    }
+}
+
+impl From<&str> for HeaderName {
+    fn from(name: &str) -> HeaderName {
+        HeaderName::new(name)
+    }
+}
+
+impl From<String> for HeaderName {
+    fn from(name: String) -> HeaderName {
+        HeaderName::new(name)
+    }
+}
+
 /// The text selector of a section.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SectionText {
     /// `HEADER`.
     Header,
     /// `HEADER.FIELDS (names)`.
-    HeaderFields(Vec<String>),
+    HeaderFields(Vec<HeaderName>),
     /// `HEADER.FIELDS.NOT (names)`.
-    HeaderFieldsNot(Vec<String>),
+    HeaderFieldsNot(Vec<HeaderName>),
     /// `TEXT`.
     Text,
     /// `MIME` (only after a part number).
@@ -142,7 +206,18 @@ const SIMPLE: [(FetchAttribute, &str); 11] = [
 fn section_text(words: &str, c: &mut Cursor<'_>, has_part: bool) -> PResult<Option<SectionText>> {
     let names = |c: &mut Cursor<'_>| {
         c.sp()?;
-        c.list1(|c| c.astring_utf8())
+        c.list1(|c| {
+            let atom = c.peek().is_some_and(is_astring_char);
+            let name = c.astring_utf8()?;
+            Ok(if atom {
+                HeaderName {
+                    name,
+                    quoted: false,
+                }
+            } else {
+                HeaderName::quoted(name)
+            })
+        })
     };
     Ok(Some(match words {
         "" => return Ok(None),
@@ -261,8 +336,21 @@ pub(super) fn parse_fetch(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody>
 }
 
 impl Section {
-    /// Writes `[1.2.HEADER.FIELDS (From To)]`.
+    /// Writes `[1.2.HEADER.FIELDS (From To)]` (a command's form: names
+    /// as given).
     pub(in crate::protocol::imap) fn write(&self, w: &mut Writer<'_>) {
+        self.write_names(w, false);
+    }
+
+    /// Writes the section as a FETCH response echoes it:
+    /// `[1.2.HEADER.FIELDS (FROM "TO")]`, header names in upper case and
+    /// each as an atom or a string as the client sent it, as Dovecot
+    /// echoes them (they match case-insensitively anyway).
+    pub(in crate::protocol::imap) fn write_echo(&self, w: &mut Writer<'_>) {
+        self.write_names(w, true);
+    }
+
+    fn write_names(&self, w: &mut Writer<'_>, upper: bool) {
         w.str("[");
         let part: Vec<String> = self.part.iter().map(|n| n.to_string()).collect();
         w.str(&part.join("."));
@@ -270,10 +358,10 @@ impl Section {
             if !self.part.is_empty() {
                 w.str(".");
             }
-            let names = |w: &mut Writer<'_>, name: &str, list: &[String]| {
+            let names = |w: &mut Writer<'_>, name: &str, list: &[HeaderName]| {
                 w.str(name);
                 w.sp();
-                w.list(list, |w, n| w.astring(n.as_bytes()));
+                w.list(list, |w, n| n.write(w, upper));
             };
             match text {
                 SectionText::Header => w.str("HEADER"),

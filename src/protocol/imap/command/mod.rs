@@ -26,7 +26,7 @@ mod store;
 
 pub use append::Append;
 pub use auth::{AuthenticateLine, parse_authenticate_line};
-pub use fetch::{Fetch, FetchAttribute, FetchItems, Partial, Section, SectionText};
+pub use fetch::{Fetch, FetchAttribute, FetchItems, HeaderName, Partial, Section, SectionText};
 pub use list::{List, ListReturn, ListSelect};
 pub use mailbox::StatusItem;
 pub use search::{EntryType, Search, SearchKey, SearchReturn};

@@ -8,8 +8,12 @@
 //! and its exact wire form. `BODY` is the same tree written without
 //! extension data; `BODYSTRUCTURE` writes the extension data of every
 //! part that has it. Multipart children are written back to back with
-//! no space between them, as the grammar says. Empty parameter lists and
-//! language lists are `NIL`; one language is a string, several a list.
+//! no space between them, as the grammar says. The bytes are Dovecot
+//! 2.3's: media types keep the case the message gave them (a text part
+//! without Content-Type is `"text" "plain"`, message/rfc822 is always
+//! `"message" "rfc822"`), strings are message strings (`wire.rs`: quoted
+//! unless 8-bit, CR, LF or more than four `"`/`\`), empty parameter and
+//! language lists are `NIL`, and languages are always a list, even one.
 //!
 //! Must not: parse messages; the message layer builds these values.
 
@@ -20,13 +24,13 @@ use crate::protocol::imap::wire::Writer;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BodyFields {
     /// Content-Type parameters (`charset`, `name`…), attribute/value.
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(Vec<u8>, Vec<u8>)>,
     /// Content-ID.
-    pub id: Option<String>,
+    pub id: Option<Vec<u8>>,
     /// Content-Description.
-    pub description: Option<String>,
+    pub description: Option<Vec<u8>>,
     /// Content-Transfer-Encoding (`7BIT` when absent).
-    pub encoding: String,
+    pub encoding: Vec<u8>,
     /// Size of the body in its transfer encoding, in octets.
     pub octets: u32,
 }
@@ -35,35 +39,35 @@ pub struct BodyFields {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Disposition {
     /// `inline`, `attachment`…
-    pub kind: String,
+    pub kind: Vec<u8>,
     /// Its parameters (`filename`…).
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// Extension data of a non-multipart part (`body-ext-1part`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SinglePartExtension {
     /// Content-MD5.
-    pub md5: Option<String>,
+    pub md5: Option<Vec<u8>>,
     /// Content-Disposition.
     pub disposition: Option<Disposition>,
     /// Content-Language tags.
-    pub language: Vec<String>,
+    pub language: Vec<Vec<u8>>,
     /// Content-Location.
-    pub location: Option<String>,
+    pub location: Option<Vec<u8>>,
 }
 
 /// Extension data of a multipart part (`body-ext-mpart`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MultipartExtension {
     /// Content-Type parameters (`boundary`…).
-    pub params: Vec<(String, String)>,
+    pub params: Vec<(Vec<u8>, Vec<u8>)>,
     /// Content-Disposition.
     pub disposition: Option<Disposition>,
     /// Content-Language tags.
-    pub language: Vec<String>,
+    pub language: Vec<Vec<u8>>,
     /// Content-Location.
-    pub location: Option<String>,
+    pub location: Option<Vec<u8>>,
 }
 
 /// One part of a message's MIME structure.
@@ -72,18 +76,20 @@ pub enum BodyStructure {
     /// Any non-multipart, non-text, non-message/rfc822 part.
     Basic {
         /// Media type (`APPLICATION`).
-        media_type: String,
+        media_type: Vec<u8>,
         /// Media subtype (`PDF`).
-        subtype: String,
+        subtype: Vec<u8>,
         /// The common fields.
         fields: BodyFields,
         /// Extension data, for BODYSTRUCTURE.
         extension: Option<SinglePartExtension>,
     },
-    /// A `text/*` part.
+    /// A `text/*` part (or one without Content-Type).
     Text {
+        /// Media type as the message wrote it (`text`, `TEXT`…).
+        media_type: Vec<u8>,
         /// Media subtype (`PLAIN`).
-        subtype: String,
+        subtype: Vec<u8>,
         /// The common fields.
         fields: BodyFields,
         /// Size in lines.
@@ -91,7 +97,8 @@ pub enum BodyStructure {
         /// Extension data, for BODYSTRUCTURE.
         extension: Option<SinglePartExtension>,
     },
-    /// A `message/rfc822` part.
+    /// A `message/rfc822` part (written `"message" "rfc822"` whatever
+    /// the case of its Content-Type, as Dovecot does).
     Message {
         /// The common fields.
         fields: BodyFields,
@@ -109,13 +116,13 @@ pub enum BodyStructure {
         /// The children (at least one).
         parts: Vec<BodyStructure>,
         /// Media subtype (`MIXED`).
-        subtype: String,
+        subtype: Vec<u8>,
         /// Extension data, for BODYSTRUCTURE.
         extension: Option<MultipartExtension>,
     },
 }
 
-fn write_params(w: &mut Writer<'_>, params: &[(String, String)]) {
+fn write_params(w: &mut Writer<'_>, params: &[(Vec<u8>, Vec<u8>)]) {
     if params.is_empty() {
         return w.str("NIL");
     }
@@ -124,29 +131,29 @@ fn write_params(w: &mut Writer<'_>, params: &[(String, String)]) {
         if i > 0 {
             w.sp();
         }
-        w.string(name.as_bytes());
+        w.message_string(name);
         w.sp();
-        w.string(value.as_bytes());
+        w.message_string(value);
     }
     w.str(")");
 }
 
-fn write_nstring(w: &mut Writer<'_>, s: Option<&String>) {
-    w.nstring(s.map(|s| s.as_bytes()));
+fn write_nstring(w: &mut Writer<'_>, s: Option<&Vec<u8>>) {
+    w.message_nstring(s.map(Vec::as_slice));
 }
 
 /// ` dsp lang loc`: the tail both extension kinds share.
 fn write_ext_tail(
     w: &mut Writer<'_>,
     dsp: Option<&Disposition>,
-    lang: &[String],
-    loc: Option<&String>,
+    lang: &[Vec<u8>],
+    loc: Option<&Vec<u8>>,
 ) {
     w.sp();
     match dsp {
         Some(d) => {
             w.str("(");
-            w.string(d.kind.as_bytes());
+            w.message_string(&d.kind);
             w.sp();
             write_params(w, &d.params);
             w.str(")");
@@ -154,10 +161,10 @@ fn write_ext_tail(
         None => w.str("NIL"),
     }
     w.sp();
-    match lang {
-        [] => w.str("NIL"),
-        [one] => w.string(one.as_bytes()),
-        many => w.list(many, |w, l| w.string(l.as_bytes())),
+    if lang.is_empty() {
+        w.str("NIL");
+    } else {
+        w.list(lang, |w, l| w.message_string(l));
     }
     w.sp();
     write_nstring(w, loc);
@@ -170,7 +177,7 @@ fn write_fields(w: &mut Writer<'_>, f: &BodyFields) {
     w.sp();
     write_nstring(w, f.description.as_ref());
     w.sp();
-    w.string(f.encoding.as_bytes());
+    w.message_string(&f.encoding);
     w.sp();
     w.num(f.octets);
 }
@@ -200,21 +207,23 @@ impl BodyStructure {
                 fields,
                 extension,
             } => {
-                w.string(media_type.as_bytes());
+                w.message_string(media_type);
                 w.sp();
-                w.string(subtype.as_bytes());
+                w.message_string(subtype);
                 w.sp();
                 write_fields(w, fields);
                 write_single_ext(w, extension.as_ref(), extended);
             }
             BodyStructure::Text {
+                media_type,
                 subtype,
                 fields,
                 lines,
                 extension,
             } => {
-                w.str("\"TEXT\" ");
-                w.string(subtype.as_bytes());
+                w.message_string(media_type);
+                w.sp();
+                w.message_string(subtype);
                 w.sp();
                 write_fields(w, fields);
                 w.sp();
@@ -228,7 +237,7 @@ impl BodyStructure {
                 lines,
                 extension,
             } => {
-                w.str("\"MESSAGE\" \"RFC822\" ");
+                w.str("\"message\" \"rfc822\" ");
                 write_fields(w, fields);
                 w.sp();
                 envelope.write(w);
@@ -247,7 +256,7 @@ impl BodyStructure {
                     part.write(w, extended);
                 }
                 w.sp();
-                w.string(subtype.as_bytes());
+                w.message_string(subtype);
                 if let (true, Some(ext)) = (extended, extension) {
                     w.sp();
                     write_params(w, &ext.params);

@@ -56,7 +56,8 @@ pub enum FetchData {
     Rfc822Text(Option<Vec<u8>>),
 }
 
-/// The name of an item whose value is a literal the session streams.
+/// The name of an item whose value is a literal the session streams
+/// (a section's header names are echoed in upper case, as Dovecot does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FetchLiteral<'a> {
     /// `BODY[section]<origin>`.
@@ -79,7 +80,7 @@ impl FetchLiteral<'_> {
         match self {
             FetchLiteral::Section { section, origin } => {
                 w.str("BODY");
-                section.write(w);
+                section.write_echo(w);
                 if let Some(origin) = origin {
                     w.str(&format!("<{origin}>"));
                 }

@@ -36,14 +36,15 @@ fn text_part(
     lines: u32,
 ) -> BodyStructure {
     BodyStructure::Text {
+        media_type: "TEXT".into(),
         subtype: "PLAIN".into(),
         fields: BodyFields {
             params: params
                 .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .map(|(a, b)| ((*a).into(), (*b).into()))
                 .collect(),
-            id: id.map(String::from),
-            description: desc.map(String::from),
+            id: id.map(Vec::from),
+            description: desc.map(Vec::from),
             encoding: enc.into(),
             octets,
         },
@@ -98,7 +99,7 @@ fn envelope_with_8bit_and_groups() {
     };
     assert_eq!(
         fetch(vec![FetchData::Envelope(Box::new(envelope))]),
-        "* 12 FETCH (ENVELOPE (NIL {16}\r\nGrüße\r\n folded NIL NIL NIL \
+        "* 12 FETCH (ENVELOPE (NIL {14}\r\nGrüße folded NIL NIL NIL \
          ((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL))\r\n"
     );
 }
@@ -154,6 +155,7 @@ fn bodystructure_extension_data_and_nesting() {
         }),
     };
     let inner = BodyStructure::Text {
+        media_type: "text".into(),
         subtype: "HTML".into(),
         fields: BodyFields {
             encoding: "8BIT".into(),
@@ -192,17 +194,17 @@ fn bodystructure_extension_data_and_nesting() {
     assert_eq!(
         fetch(vec![FetchData::BodyStructure(Box::new(root.clone()))]),
         format!(
-            "* 12 FETCH (BODYSTRUCTURE ({pdf} \"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"attachment\" (\"filename\" \"a.pdf\")) \"en\" NIL)\
-             (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
-             (\"TEXT\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1 NIL NIL NIL NIL) 12) \
+            "* 12 FETCH (BODYSTRUCTURE ({pdf} \"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"attachment\" (\"filename\" \"a.pdf\")) (\"en\") NIL)\
+             (\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
+             (\"text\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1 NIL NIL NIL NIL) 12) \
              \"MIXED\" (\"BOUNDARY\" \"xyz\") NIL (\"en\" \"de\") \"http://example.org/\"))\r\n"
         )
     );
     assert_eq!(
         fetch(vec![FetchData::Body(Box::new(root))]),
         format!(
-            "* 12 FETCH (BODY ({pdf})(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
-             (\"TEXT\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1) 12) \"MIXED\"))\r\n"
+            "* 12 FETCH (BODY ({pdf})(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 300 {envelope} \
+             (\"text\" \"HTML\" NIL NIL NIL \"8BIT\" 10 1) 12) \"MIXED\"))\r\n"
         )
     );
 }
@@ -274,6 +276,36 @@ fn fetch_response_whole() {
         String::from_utf8(r.to_bytes()).expect("UTF-8"),
         "* 12 FETCH (UID 4827313 FLAGS (\\Seen \\Recent) RFC822.SIZE 44827 \
          INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" MODSEQ (12121231000) \
-         BODY[HEADER.FIELDS (From Subject)] {11}\r\nFrom: a\r\n\r\n BODY[]<0> NIL RFC822.TEXT {0}\r\n)\r\n"
+         BODY[HEADER.FIELDS (FROM SUBJECT)] {11}\r\nFrom: a\r\n\r\n BODY[]<0> NIL RFC822.TEXT {0}\r\n)\r\n"
+    );
+}
+
+#[test]
+fn section_echo_upper_cases_names_in_the_form_sent() {
+    use crate::protocol::imap::{HeaderName, SectionText};
+    let section = Section {
+        part: vec![std::num::NonZeroU32::MIN],
+        text: Some(SectionText::HeaderFieldsNot(vec![
+            "x-Spam".into(),
+            HeaderName::quoted("Received"),
+            "with space".into(),
+        ])),
+    };
+    assert_eq!(
+        fetch(vec![FetchData::Section {
+            section: section.clone(),
+            origin: None,
+            data: Some(Vec::new()),
+        }]),
+        "* 12 FETCH (BODY[1.HEADER.FIELDS.NOT (X-SPAM \"RECEIVED\" \"WITH SPACE\")] {0}\r\n)\r\n"
+    );
+    // A command keeps the names as given.
+    let mut out = Vec::new();
+    section.write(&mut crate::protocol::imap::wire::Writer::new(
+        &mut out, false,
+    ));
+    assert_eq!(
+        String::from_utf8(out).expect("UTF-8"),
+        "[1.HEADER.FIELDS.NOT (x-Spam \"Received\" \"with space\")]"
     );
 }

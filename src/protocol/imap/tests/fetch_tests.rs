@@ -5,8 +5,8 @@ use std::num::NonZeroU32;
 
 use super::{body, reason};
 use crate::protocol::imap::{
-    CommandBody as B, Fetch, FetchAttribute as A, FetchItems, Flag, MailboxName, Partial, Section,
-    SectionText, SequenceSet, Store, StoreAction,
+    CommandBody as B, Fetch, FetchAttribute as A, FetchItems, Flag, HeaderName, MailboxName,
+    Partial, Section, SectionText, SequenceSet, Store, StoreAction,
 };
 
 fn fetch(line: &str) -> Fetch {
@@ -56,7 +56,7 @@ fn thunderbird_fetches() {
     };
     assert_eq!(items[..3], [A::Uid, A::Rfc822Size, A::Flags]);
     let names = "From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To";
-    let names = names.split(' ').map(String::from).collect();
+    let names = names.split(' ').map(HeaderName::from).collect();
     assert_eq!(
         items[3],
         peek(section(&[], Some(SectionText::HeaderFields(names))))
@@ -161,7 +161,7 @@ fn sections() {
             &[],
             Some(SectionText::HeaderFieldsNot(vec![
                 "X-Spam".into(),
-                "Received".into()
+                HeaderName::quoted("Received")
             ]))
         )
     );

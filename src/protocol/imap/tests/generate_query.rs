@@ -9,7 +9,7 @@ use time::Date;
 use super::Rng;
 use super::generate::{atom, bytes, date, flag, number, set, utf8};
 use crate::protocol::imap::{
-    EntryType, Fetch, FetchAttribute as A, FetchItems, Partial, Search, SearchKey as K,
+    EntryType, Fetch, FetchAttribute as A, FetchItems, HeaderName, Partial, Search, SearchKey as K,
     SearchReturn, Section, SectionText, Sort, SortCriterion, SortKey, Store, StoreAction,
 };
 
@@ -104,7 +104,14 @@ fn section(rng: &mut Rng) -> Section {
         .collect();
     let names = |rng: &mut Rng| {
         (0..1 + rng.below(3))
-            .map(|_| atom(rng).to_string())
+            .map(|_| {
+                let name = atom(rng).to_string();
+                if rng.chance(4) {
+                    HeaderName::quoted(name)
+                } else {
+                    HeaderName::from(name)
+                }
+            })
             .collect()
     };
     let text = match rng.below(6) {

@@ -8,6 +8,7 @@ mod fetch_tests;
 mod generate;
 mod generate_query;
 mod hostile_tests;
+mod quote_tests;
 mod reader_tests;
 mod response_tests;
 mod roundtrip;

@@ -77,9 +77,9 @@ fn nbytes(rng: &mut Rng) -> Option<Vec<u8>> {
     opt(rng).map(String::into_bytes)
 }
 
-fn params(rng: &mut Rng) -> Vec<(String, String)> {
+fn params(rng: &mut Rng) -> Vec<(Vec<u8>, Vec<u8>)> {
     (0..rng.below(3))
-        .map(|_| (text(rng, 1, 4), text(rng, 0, 6)))
+        .map(|_| (text(rng, 1, 4).into(), text(rng, 0, 6).into()))
         .collect()
 }
 
@@ -111,20 +111,20 @@ fn envelope(rng: &mut Rng) -> Envelope {
 fn body(rng: &mut Rng, depth: usize) -> BodyStructure {
     let fields = |rng: &mut Rng| BodyFields {
         params: params(rng),
-        id: opt(rng),
-        description: opt(rng),
-        encoding: text(rng, 0, 5),
+        id: nbytes(rng),
+        description: nbytes(rng),
+        encoding: text(rng, 0, 5).into(),
         octets: rng.next() as u32,
     };
     let ext = |rng: &mut Rng| {
         rng.chance(2).then(|| SinglePartExtension {
-            md5: opt(rng),
+            md5: nbytes(rng),
             disposition: rng.chance(2).then(|| Disposition {
-                kind: text(rng, 0, 5),
+                kind: text(rng, 0, 5).into(),
                 params: params(rng),
             }),
-            language: (0..rng.below(3)).map(|_| text(rng, 0, 3)).collect(),
-            location: opt(rng),
+            language: (0..rng.below(3)).map(|_| text(rng, 0, 3).into()).collect(),
+            location: nbytes(rng),
         })
     };
     match if depth > 2 {
@@ -133,13 +133,14 @@ fn body(rng: &mut Rng, depth: usize) -> BodyStructure {
         rng.below(4)
     } {
         0 => BodyStructure::Basic {
-            media_type: text(rng, 0, 5),
-            subtype: text(rng, 0, 5),
+            media_type: text(rng, 0, 5).into(),
+            subtype: text(rng, 0, 5).into(),
             fields: fields(rng),
             extension: ext(rng),
         },
         1 => BodyStructure::Text {
-            subtype: text(rng, 0, 5),
+            media_type: text(rng, 0, 5).into(),
+            subtype: text(rng, 0, 5).into(),
             fields: fields(rng),
             lines: rng.next() as u32,
             extension: ext(rng),
@@ -155,12 +156,12 @@ fn body(rng: &mut Rng, depth: usize) -> BodyStructure {
             parts: (0..1 + rng.below(3))
                 .map(|_| body(rng, depth + 1))
                 .collect(),
-            subtype: text(rng, 0, 5),
+            subtype: text(rng, 0, 5).into(),
             extension: rng.chance(2).then(|| MultipartExtension {
                 params: params(rng),
                 disposition: None,
-                language: vec![text(rng, 0, 3)],
-                location: opt(rng),
+                language: vec![text(rng, 0, 3).into()],
+                location: nbytes(rng),
             }),
         },
     }
