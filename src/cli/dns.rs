@@ -122,6 +122,7 @@ pub async fn run(services: &Services, args: DnsArgs) -> Result<ExitCode> {
 async fn print(services: &Services, opts: &Options) -> Result<ExitCode> {
     let domain = opts.local_domain(services).await?;
     let hostname = services.config.server.hostname.to_ascii_lowercase();
+    let mta_sts_id = mta_sts_id(services);
     let keys = Keys::new(services.directory.clone())
         .active(&domain)
         .await?;
@@ -133,6 +134,7 @@ async fn print(services: &Services, opts: &Options) -> Result<ExitCode> {
         spf_all: opts.spf_all(),
         dmarc: opts.dmarc(),
         addresses: &opts.addresses,
+        mta_sts_id: mta_sts_id.as_deref(),
     });
     match opts.format {
         Format::Text => print!("{}", render::zone_file(&domain, &hostname, &records)),
@@ -146,6 +148,7 @@ async fn check(services: &Services, opts: &Options) -> Result<ExitCode> {
     let hostname = services.config.server.hostname.to_ascii_lowercase();
     let keys = Keys::new(services.directory.clone());
     let dkim = check::keys_for_check(&keys, &domain).await?;
+    let mta_sts_id = mta_sts_id(services);
     let input = CheckInput {
         domain: &domain,
         hostname: &hostname,
@@ -154,6 +157,7 @@ async fn check(services: &Services, opts: &Options) -> Result<ExitCode> {
         spf_all: opts.spf_all(),
         dmarc: opts.dmarc(),
         addresses: &opts.addresses,
+        mta_sts_id: mta_sts_id.as_deref(),
     };
     let findings = check::check(&services.resolver, &input).await;
     match opts.format {
@@ -165,4 +169,10 @@ async fn check(services: &Services, opts: &Options) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The id of the MTA-STS policy the HTTP listener serves, if one is.
+fn mta_sts_id(services: &Services) -> Option<String> {
+    use crate::http::mta_sts;
+    mta_sts::policy_text(&services.config).map(|_| mta_sts::policy_id(&services.config))
 }

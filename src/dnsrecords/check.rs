@@ -33,6 +33,8 @@ pub struct CheckInput<'a> {
     /// (`--address`, e.g. behind NAT): SPF must authorise them and their
     /// reverse DNS must name the host.
     pub addresses: &'a [IpAddr],
+    /// The MTA-STS policy id, when a policy is served.
+    pub mta_sts_id: Option<&'a str>,
 }
 
 /// The verdict on one record.
@@ -152,6 +154,7 @@ pub async fn check(resolver: &Resolver, input: &CheckInput<'_>) -> Vec<Finding> 
         spf_all: input.spf_all,
         dmarc: input.dmarc,
         addresses: &server_ips,
+        mta_sts_id: input.mta_sts_id,
     });
     let ctx = Ctx {
         resolver,

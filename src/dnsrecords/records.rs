@@ -29,6 +29,9 @@ pub struct Plan<'a> {
     /// The server's public addresses, when known (A/AAAA and PTR records
     /// are written for them; placeholders otherwise).
     pub addresses: &'a [IpAddr],
+    /// The MTA-STS policy id ([`crate::http::mta_sts::policy_id`]), when a
+    /// policy is served.
+    pub mta_sts_id: Option<&'a str>,
 }
 
 /// The client services of RFC 6186 and RFC 8314 §5.1: SRV label, the
@@ -150,6 +153,24 @@ pub fn plan(p: &Plan<'_>) -> Vec<Record> {
         )
         .checked_by(Check::TaggedTxt("v=TLSRPTv1")),
     );
+    if let Some(id) = p.mta_sts_id {
+        out.push(Record::optional(
+            format!("_mta-sts.{domain}"),
+            Data::Txt(format!("v=STSv1; id={id}")),
+            format!(
+                "MTA-STS (RFC 8461): senders fetch the policy from \
+                 https://mta-sts.{domain}/.well-known/mta-sts.txt; the id changes with the policy"
+            ),
+        ));
+        out.push(Record::optional(
+            format!("mta-sts.{domain}"),
+            Data::Cname(host.to_string()),
+            format!(
+                "the HTTPS host of the MTA-STS policy: {host} with listen.https and a \
+                 certificate for mta-sts.{domain}"
+            ),
+        ));
+    }
     srv(p, &mut out);
     for (label, client) in [
         ("autoconfig", "Thunderbird and others fetch"),

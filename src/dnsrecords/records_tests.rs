@@ -44,8 +44,17 @@ fn defaults_for_a_fully_enabled_server() {
         spf_all: SpfAll::Fail,
         dmarc: DmarcPolicy::Quarantine,
         addresses: &addrs,
+        mta_sts_id: Some("0123abcd"),
     });
     assert_eq!(value(&r, "example.org", "MX"), "10 mail.example.org.");
+    assert_eq!(
+        value(&r, "_mta-sts.example.org", "TXT"),
+        "v=STSv1; id=0123abcd"
+    );
+    assert_eq!(
+        value(&r, "mta-sts.example.org", "CNAME"),
+        "mail.example.org."
+    );
     assert_eq!(value(&r, "mail.example.org", "A"), "192.0.2.7");
     assert_eq!(value(&r, "mail.example.org", "AAAA"), "2001:db8::7");
     assert_eq!(
@@ -108,7 +117,9 @@ fn options_placeholders_and_disabled_services() {
         spf_all: SpfAll::SoftFail,
         dmarc: DmarcPolicy::Reject,
         addresses: &[],
+        mta_sts_id: None,
     });
+    assert!(!r.iter().any(|x| x.name.starts_with("_mta-sts.")));
     assert_eq!(value(&r, "example.org", "TXT"), "v=spf1 mx ~all");
     assert!(value(&r, "_dmarc.example.org", "TXT").contains("p=reject;"));
     assert_eq!(
