@@ -173,6 +173,6 @@ async fn check(services: &Services, opts: &Options) -> Result<ExitCode> {
 
 /// The id of the MTA-STS policy the HTTP listener serves, if one is.
 fn mta_sts_id(services: &Services) -> Option<String> {
-    use crate::http::mta_sts;
+    use postel::http::mta_sts;
     mta_sts::policy_text(&services.config).map(|_| mta_sts::policy_id(&services.config))
 }
