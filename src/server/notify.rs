@@ -53,14 +53,24 @@ pub(super) fn watchdog() {
 }
 
 /// How often to ping the watchdog: half of `WATCHDOG_USEC`, when systemd
-/// set it for this process.
+/// set it for this process (`WATCHDOG_PID` absent or ours, as
+/// `sd_watchdog_enabled(3)` reads them).
 pub(super) fn watchdog_interval() -> Option<Duration> {
-    let mut usec = 0;
-    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
-        Some(Duration::from_micros(usec / 2).max(Duration::from_millis(10)))
-    } else {
-        None
+    watchdog_from(
+        std::env::var("WATCHDOG_USEC").ok().as_deref(),
+        std::env::var("WATCHDOG_PID").ok().as_deref(),
+        std::process::id(),
+    )
+}
+
+fn watchdog_from(usec: Option<&str>, pid: Option<&str>, me: u32) -> Option<Duration> {
+    let usec: u64 = usec?.trim().parse().ok().filter(|u| *u > 0)?;
+    if let Some(pid) = pid
+        && pid.trim().parse::<u32>().ok() != Some(me)
+    {
+        return None;
     }
+    Some(Duration::from_micros(usec / 2).max(Duration::from_millis(10)))
 }
 
 /// The status line: "accepting: N connections, queue M".
@@ -69,5 +79,21 @@ pub(super) async fn status(live: &Live, queue: &Queue) -> String {
     match queue.size().await {
         Ok(queued) => format!("accepting: {sessions} connections, queue {queued}"),
         Err(_) => format!("accepting: {sessions} connections, queue unknown"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watchdog_is_pinged_at_half_its_period_for_this_process_only() {
+        let half = Some(Duration::from_secs(15));
+        assert_eq!(watchdog_from(Some("30000000"), None, 7), half);
+        assert_eq!(watchdog_from(Some("30000000"), Some("7"), 7), half);
+        assert_eq!(watchdog_from(Some("30000000"), Some("8"), 7), None);
+        assert_eq!(watchdog_from(None, Some("7"), 7), None);
+        assert_eq!(watchdog_from(Some("0"), None, 7), None);
+        assert_eq!(watchdog_from(Some("soon"), None, 7), None);
     }
 }
