@@ -179,11 +179,8 @@ async fn served_cert(addr: SocketAddr) -> Vec<u8> {
     let script = "import ssl,sys,binascii\n\
         pem = ssl.get_server_certificate((sys.argv[1], int(sys.argv[2])))\n\
         print(binascii.hexlify(ssl.PEM_cert_to_DER_cert(pem)).decode())";
-    let (ok, out) = common::python(
-        script,
-        vec![addr.ip().to_string(), addr.port().to_string()],
-    )
-    .await;
+    let (ok, out) =
+        common::python(script, vec![addr.ip().to_string(), addr.port().to_string()]).await;
     assert!(ok, "python: {out}");
     hex(out.trim())
 }
@@ -194,11 +191,8 @@ async fn starttls_cert(addr: SocketAddr) -> Vec<u8> {
         ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n\
         s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10); s.ehlo('c.test'); s.starttls(context=ctx)\n\
         print(binascii.hexlify(s.sock.getpeercert(True)).decode()); s.quit()";
-    let (ok, out) = common::python(
-        script,
-        vec![addr.ip().to_string(), addr.port().to_string()],
-    )
-    .await;
+    let (ok, out) =
+        common::python(script, vec![addr.ip().to_string(), addr.port().to_string()]).await;
     assert!(ok, "python: {out}");
     hex(out.trim())
 }
@@ -299,7 +293,11 @@ async fn sighup_gives_new_sessions_new_settings_and_keeps_old_sessions_going() {
     assert_eq!(served_cert(tls).await, der_b);
 
     // A key that needs a restart is named and keeps its old value.
-    set_line(&d, "max_message_size = \"huge\"", "max_message_size = 300000");
+    set_line(
+        &d,
+        "max_message_size = \"huge\"",
+        "max_message_size = 300000",
+    );
     set_line(&d, "hostname = \"mail.test\"", "hostname = \"other.test\"");
     d.signal("HUP");
     d.wait_log("configuration reloaded", 2);
@@ -350,7 +348,10 @@ async fn systemd_hears_ready_watchdog_reloading_and_stopping() {
     seen.clear();
     d.signal("HUP");
     notify_until(&sock, &mut seen, "RELOADING=1");
-    let reloading = seen.iter().find(|m| m.contains("RELOADING=1")).expect("msg");
+    let reloading = seen
+        .iter()
+        .find(|m| m.contains("RELOADING=1"))
+        .expect("msg");
     let usec = reloading
         .lines()
         .find_map(|l| l.strip_prefix("MONOTONIC_USEC="))
@@ -489,5 +490,8 @@ async fn as_root_a_missing_data_dir_is_created_for_the_user_and_a_foreign_one_re
     let out = d2.cli(&["serve"], "");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("server.data_dir") && err.contains("chown -R nobody"), "{err}");
+    assert!(
+        err.contains("server.data_dir") && err.contains("chown -R nobody"),
+        "{err}"
+    );
 }

@@ -98,10 +98,7 @@ fn read_server(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
         &mut c.server.data_dir,
         r.get(&s, "data_dir", |r, e| r.parsed(e, path)),
     );
-    for (key, slot) in [
-        ("user", &mut c.server.user),
-        ("group", &mut c.server.group),
-    ] {
+    for (key, slot) in [("user", &mut c.server.user), ("group", &mut c.server.group)] {
         let name = r.get(&s, key, |r, e| r.parsed(e, validate::system_name));
         *slot = name.or(slot.take());
     }

@@ -336,11 +336,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
 /// Stops accepting and closes idle sessions, lets messages in progress
 /// finish until `server.shutdown_timeout` (of the configuration in force),
 /// then makes the rest give up.
-async fn drain(
-    live: &Live,
-    trigger: ShutdownTrigger,
-    tracker: &tokio_util::task::TaskTracker,
-) {
+async fn drain(live: &Live, trigger: ShutdownTrigger, tracker: &tokio_util::task::TaskTracker) {
     let deadline = live.services().config.server.shutdown_timeout.get();
     trigger.trigger();
     tracker.close();

@@ -186,12 +186,10 @@ fn lookup_group(name: &str) -> Result<Gid, PrivilegeError> {
         source,
     };
     let group = Group::from_name(name).map_err(err)?;
-    group
-        .map(|g| g.gid)
-        .ok_or_else(|| PrivilegeError::Unknown {
-            key: "group",
-            name: name.to_string(),
-        })
+    group.map(|g| g.gid).ok_or_else(|| PrivilegeError::Unknown {
+        key: "group",
+        name: name.to_string(),
+    })
 }
 
 /// Creates `dir` (0700) for the target, or checks that it is theirs.

@@ -211,8 +211,18 @@ fn keep_fixed(old: &Config, new: &mut Config) -> Vec<&'static str> {
     let mut out = Vec::new();
     let s = &old.server;
     keep("listen", &old.listen, &mut new.listen, &mut out);
-    keep("server.hostname", &s.hostname, &mut new.server.hostname, &mut out);
-    keep("server.data_dir", &s.data_dir, &mut new.server.data_dir, &mut out);
+    keep(
+        "server.hostname",
+        &s.hostname,
+        &mut new.server.hostname,
+        &mut out,
+    );
+    keep(
+        "server.data_dir",
+        &s.data_dir,
+        &mut new.server.data_dir,
+        &mut out,
+    );
     keep("server.user", &s.user, &mut new.server.user, &mut out);
     keep("server.group", &s.group, &mut new.server.group, &mut out);
     keep("database", &old.database, &mut new.database, &mut out);

@@ -63,12 +63,7 @@ impl Signals {
 async fn status_line(live: &Live, queue: &Queue) -> String {
     tokio::time::timeout(STATUS_QUERY_LIMIT, notify::status(live, queue))
         .await
-        .unwrap_or_else(|_| {
-            format!(
-                "accepting: {} connections, queue unknown",
-                live.sessions()
-            )
-        })
+        .unwrap_or_else(|_| format!("accepting: {} connections, queue unknown", live.sessions()))
 }
 
 /// Handles one SIGHUP: `RELOADING=1`, reload, log, `READY=1`.
