@@ -2,6 +2,7 @@
 //! migrates) the database on first use; problems are reported as one line
 //! on stderr by `main`.
 
+mod backup;
 mod dkim;
 mod queue;
 
@@ -60,6 +61,9 @@ enum Command {
     /// Manage DKIM signing keys and print their DNS records.
     #[command(subcommand)]
     Dkim(dkim::DkimCmd),
+    /// Copy the database (a consistent SQLite snapshot) and the data
+    /// directory's mail, queue and TLS files into DEST, while running.
+    Backup(backup::BackupArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,6 +200,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Greylist(cmd) => greylist(&services, cmd).await,
         Command::Queue(cmd) => queue::run(&services, cmd).await,
         Command::Dkim(cmd) => dkim::run(&services, cmd).await,
+        Command::Backup(args) => backup::run(&services, args).await,
         Command::Serve | Command::CheckConfig => Ok(()),
     };
     services.db.close().await;

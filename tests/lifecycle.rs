@@ -495,3 +495,52 @@ async fn as_root_a_missing_data_dir_is_created_for_the_user_and_a_foreign_one_re
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_while_running_copies_a_consistent_database_and_the_mail() {
+    let dns = TestDns::start([]).await;
+    let mut d = Daemon::new(dns.addr(), "");
+    d.add_users("example.org", &["alice"]);
+    d.start();
+    let (mut c, _) = Client::connect(d.smtp).await;
+    c.expect("EHLO client.test", 250).await;
+    let r = c
+        .send_mail(
+            "sender@remote.test",
+            &["alice@example.org"],
+            "Subject: keep me\r\n\r\nbody\r\n",
+        )
+        .await;
+    assert_eq!(r.code, 250, "{r:?}");
+
+    let dest = d.dir.path().join("backup");
+    let out = d.cli_ok(&["backup", &dest.display().to_string()]);
+    assert!(out.contains("database:"), "{out}");
+    assert!(dest.join("postel.db").is_file());
+    let copied = std::fs::read_dir(dest.join("mail/example.org/alice/new"))
+        .expect("new/ copied")
+        .count();
+    assert_eq!(copied, 1);
+    // A second backup into the same place is refused.
+    let again = d.cli(&["backup", &dest.display().to_string()], "");
+    assert!(!again.status.success());
+
+    // The copy is a working data directory: the accounts are there.
+    let text = std::fs::read_to_string(&d.config).expect("config");
+    let restored = d.dir.path().join("restored.toml");
+    let text = text.replace(
+        &format!("data_dir = \"{}\"", d.data_dir().display()),
+        &format!("data_dir = \"{}\"", dest.display()),
+    );
+    std::fs::write(&restored, text).expect("config");
+    let out = std::process::Command::new(common::postel_bin())
+        .arg("-c")
+        .arg(&restored)
+        .args(["user", "list"])
+        .output()
+        .expect("postel user list");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("alice@example.org"), "{listed}");
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(20)).code(), Some(0));
+}

@@ -112,6 +112,11 @@ struct Target {
 /// See [`PrivilegeError`]; the daemon must not start.
 pub fn drop_privileges(server: &ServerConfig) -> Result<(), PrivilegeError> {
     if server.user.is_none() && server.group.is_none() {
+        if nix::unistd::geteuid().is_root() {
+            tracing::warn!(
+                "running as root: set server.user, or start postel as an unprivileged user"
+            );
+        }
         return Ok(());
     }
     let target = resolve(server)?;

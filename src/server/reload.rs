@@ -18,8 +18,9 @@
 //! whose certificate cannot be read is refused as a whole and the old
 //! one stays. Keys that need a restart (listener addresses, the data
 //! directory, the database, the process user, DNS servers, the queue and
-//! relay — the queue runner and the store were made from them) keep their
-//! old values, with a warning naming them.
+//! relay — the queue runner and the store were made from them — and the
+//! log filter, installed once) keep their old values, with a warning
+//! naming them.
 //!
 //! Must not: re-open the database or the store; shared state (login
 //! throttle, POP3 maildrop locks, the queue) carries over unchanged.
@@ -229,6 +230,7 @@ fn keep_fixed(old: &Config, new: &mut Config) -> Vec<&'static str> {
     keep("dns", &old.dns, &mut new.dns, &mut out);
     keep("queue", &old.queue, &mut new.queue, &mut out);
     keep("relay", &old.relay, &mut new.relay, &mut out);
+    keep("log", &old.log, &mut new.log, &mut out);
     out
 }
 
