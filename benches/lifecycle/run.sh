@@ -16,8 +16,12 @@ N=${1:-300}
 WORK=$(mktemp -d /var/tmp/postel-lifebench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build --release --locked -q
-BIN=$PWD/target/release/postel
+# POSTEL_BIN=… runs another build (e.g. a debug one, to try the scripts).
+if [ -z "${POSTEL_BIN:-}" ]; then
+    cargo build --release --locked -q
+fi
+BIN=${POSTEL_BIN:-$PWD/target/release/postel}
+RELOAD_SECONDS=${RELOAD_SECONDS:-20}
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 SMTP=$(port); SUBS=$(port); IMAPS=$(port); POP3S=$(port); DNSPORT=$(port)
 
@@ -90,6 +94,7 @@ python3 benches/lifecycle/handshakes.py "$PID" "$N" "$SMTP" "$SUBS" "$IMAPS" "$P
 echo "== 10 reloads while 20 clients work"
 python3 benches/lifecycle/reload_load.py "$PID" "$WORK/postel.toml" "$WORK/daemon.log" \
     "$SMTP" "$IMAPS" user@bench.test 'bench password' \
-    "$WORK/rsa-a-cert.pem" "$WORK/rsa-a-key.pem" "$WORK/rsa-b-cert.pem" "$WORK/rsa-b-key.pem" 20 10
+    "$WORK/rsa-a-cert.pem" "$WORK/rsa-a-key.pem" "$WORK/rsa-b-cert.pem" "$WORK/rsa-b-key.pem" \
+    "$RELOAD_SECONDS" 10
 stop
 grep -c "reload refused" "$WORK/daemon.log" && { echo "a reload was refused"; exit 1; } || true
