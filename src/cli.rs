@@ -3,6 +3,7 @@
 //! on stderr by `main`.
 
 mod ban;
+mod backup;
 mod dkim;
 mod dns;
 mod queue;
@@ -68,6 +69,9 @@ enum Command {
     /// Print the DNS records a domain needs (`dns DOMAIN`), or check that
     /// they are published (`dns check DOMAIN`).
     Dns(dns::DnsArgs),
+    /// Copy the database (a consistent SQLite snapshot) and the data
+    /// directory's mail, queue and TLS files into DEST, while running.
+    Backup(backup::BackupArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -210,6 +214,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             services.db.close().await;
             return code;
         }
+        Command::Backup(args) => backup::run(&services, args).await,
         Command::Serve | Command::CheckConfig => Ok(()),
     };
     services.db.close().await;

@@ -120,6 +120,14 @@ pub struct ServerConfig {
     /// path in the file is made absolute against the working directory
     /// at load time.
     pub data_dir: PathBuf,
+    /// The user to run as after binding the listeners, when started as
+    /// root; default: stay as started.
+    pub user: Option<String>,
+    /// The group to run as; default: `user`'s primary group.
+    pub group: Option<String>,
+    /// How long SIGTERM waits for messages being received to finish
+    /// before refusing them with `421`; default 30 s.
+    pub shutdown_timeout: HumanDuration,
 }
 
 impl Default for ServerConfig {
@@ -127,6 +135,9 @@ impl Default for ServerConfig {
         ServerConfig {
             hostname: system_hostname(),
             data_dir: PathBuf::from("/var/lib/postel"),
+            user: None,
+            group: None,
+            shutdown_timeout: HumanDuration::from_secs(30),
         }
     }
 }

@@ -97,13 +97,22 @@ fn set<T>(slot: &mut T, value: Option<T>) {
 }
 
 fn read_server(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
-    let s = r.section(root, "server", &["hostname", "data_dir"]);
+    let keys = ["hostname", "data_dir", "user", "group", "shutdown_timeout"];
+    let s = r.section(root, "server", &keys);
     let hostname = r.get(&s, "hostname", |r, e| r.parsed(e, validate::dns_name));
     set(&mut c.server.hostname, hostname);
     set(
         &mut c.server.data_dir,
         r.get(&s, "data_dir", |r, e| r.parsed(e, path)),
     );
+    for (key, slot) in [("user", &mut c.server.user), ("group", &mut c.server.group)] {
+        let name = r.get(&s, key, |r, e| r.parsed(e, validate::system_name));
+        *slot = name.or(slot.take());
+    }
+    let drain = r.get(&s, "shutdown_timeout", |r, e| {
+        r.parsed(e, validate::duration)
+    });
+    set(&mut c.server.shutdown_timeout, drain);
 }
 
 fn read_database_tls_dns(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {

@@ -295,3 +295,24 @@ fn problem_display_format() {
         "{syntax}"
     );
 }
+
+#[test]
+fn server_user_group_and_shutdown_timeout() {
+    let c = ok("");
+    assert_eq!(c.server.user, None);
+    assert_eq!(c.server.group, None);
+    assert_eq!(c.server.shutdown_timeout, HumanDuration::from_secs(30));
+    let c = ok("[server]\nuser = \"postel\"\ngroup = \"mail\"\nshutdown_timeout = \"2m\"\n");
+    assert_eq!(c.server.user.as_deref(), Some("postel"));
+    assert_eq!(c.server.group.as_deref(), Some("mail"));
+    assert_eq!(c.server.shutdown_timeout.get(), Duration::from_secs(120));
+    let text = "[server]\nuser = \"\"\ngroup = \"a b\"\nshutdown_timeout = \"soon\"\n";
+    assert_eq!(
+        spots(text),
+        [
+            spot(2, "server.user"),
+            spot(3, "server.group"),
+            spot(4, "server.shutdown_timeout"),
+        ]
+    );
+}

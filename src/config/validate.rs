@@ -109,6 +109,24 @@ pub(super) fn duration(s: &str) -> Result<HumanDuration, String> {
         .map_err(|e: super::duration::DurationError| e.to_string())
 }
 
+/// `server.user`, `server.group`: a system user or group name as
+/// `useradd` accepts it (letters, digits, `_`, `-`, `.`, not starting
+/// with `-`), or a numeric id.
+pub(super) fn system_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && !s.starts_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a user or group name (1 to 32 of a-z, 0-9, _, -, .)"
+        ))
+    }
+}
+
 /// `directory.postmaster`: empty, or `local@domain`.
 pub(super) fn address_or_empty(s: &str) -> Result<String, String> {
     if s.is_empty() {

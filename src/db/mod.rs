@@ -216,6 +216,24 @@ impl Db {
         }
     }
 
+    /// Writes a consistent, compacted copy of an SQLite database to
+    /// `dest` (`VACUUM INTO`) while others keep using it. `Ok(false)` for
+    /// PostgreSQL, which is backed up with its own tools (`pg_dump`).
+    ///
+    /// # Errors
+    /// The copy failed (e.g. `dest` exists or is not writable).
+    pub async fn snapshot_into(&self, dest: &Path) -> Result<bool, DbError> {
+        if self.backend == Backend::Postgres {
+            return Ok(false);
+        }
+        let dest = dest.to_string_lossy().into_owned();
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
     /// "sqlite" or "postgresql", for logs.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {

@@ -104,6 +104,17 @@ pub(crate) async fn recipients_of(db: &Db, id: &str) -> Result<Vec<RecipientStat
 }
 
 impl Queue {
+    /// How many messages are queued (for status lines).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn size(&self) -> Result<u64, QueueError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_messages")
+            .fetch_one(self.db().pool())
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Every queued message, oldest first.
     ///
     /// # Errors

@@ -1,17 +1,16 @@
 //! The daemon's life cycle (`postel serve`).
 //!
 //! Owns: opening the shared services (database, directory, store, TLS)
-//! from a loaded [`Config`], telling systemd when we are ready
-//! (`sd_notify READY=1`) and when we stop, and waiting for SIGTERM/SIGINT.
-//! Protocol listeners plug in here: each gets the [`Services`] and a
-//! [`Shutdown`] handle.
+//! from a loaded [`Config`], binding listeners then dropping privileges
+//! (`privileges`), telling systemd how we are (`notify`), reloading on
+//! SIGHUP (`reload`, `signals`) and draining on SIGTERM/SIGINT
+//! (`shutdown`). Protocol listeners plug in here: each gets its
+//! protocol's handler from [`Live`] and a [`Shutdown`] handle.
 //!
 //! Must not: parse protocols or hold global state; everything a listener
 //! needs travels in [`Services`].
 
 use std::sync::Arc;
-
-use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::db::{Db, DbError};
@@ -24,6 +23,15 @@ use crate::store::Store;
 use crate::tls::{self, TlsError};
 
 pub mod listener;
+mod notify;
+mod privileges;
+pub mod reload;
+mod shutdown;
+mod signals;
+
+pub use privileges::PrivilegeError;
+pub use reload::{Live, ReloadError};
+pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_channel};
 
 /// Errors that stop the daemon from starting.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +62,9 @@ pub enum ServerError {
     /// Installing signal handlers failed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
+    /// Dropping privileges to `server.user`/`server.group` failed.
+    #[error(transparent)]
+    Privileges(#[from] PrivilegeError),
 }
 
 /// Everything a protocol session needs, shared by all sessions.
@@ -132,55 +143,6 @@ fn create_data_dir(config: &Config) -> Result<(), ServerError> {
         })
 }
 
-/// A shutdown signal shared by listeners and sessions: cheap to clone,
-/// `wait()` resolves once shutdown has begun.
-#[derive(Clone, Debug)]
-pub struct Shutdown {
-    rx: watch::Receiver<bool>,
-}
-
-/// The sending half of [`Shutdown`].
-#[derive(Debug)]
-pub struct ShutdownTrigger {
-    tx: watch::Sender<bool>,
-}
-
-/// A new shutdown pair.
-pub fn shutdown_channel() -> (ShutdownTrigger, Shutdown) {
-    let (tx, rx) = watch::channel(false);
-    (ShutdownTrigger { tx }, Shutdown { rx })
-}
-
-impl ShutdownTrigger {
-    /// Begins shutdown everywhere.
-    pub fn trigger(&self) {
-        let _ = self.tx.send(true);
-    }
-}
-
-impl Shutdown {
-    /// Whether shutdown has begun.
-    pub fn is_triggered(&self) -> bool {
-        *self.rx.borrow()
-    }
-
-    /// Resolves once shutdown has begun.
-    pub async fn wait(&mut self) {
-        // An error means the trigger is gone, which also means "stop".
-        let _ = self.rx.wait_for(|v| *v).await;
-    }
-}
-
-/// Tells systemd something (no-op outside systemd).
-fn notify(state: &[sd_notify::NotifyState<'_>]) {
-    if let Err(e) = sd_notify::notify(false, state) {
-        tracing::warn!(error = %e, "sd_notify failed");
-    }
-}
-
-/// How long shutdown waits for sessions to finish.
-const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The addresses actually bound, per protocol (port 0 resolved).
 #[derive(Debug, Clone, Default)]
 pub struct BoundAddrs {
@@ -204,7 +166,7 @@ pub struct BoundAddrs {
     pub https: Vec<std::net::SocketAddr>,
 }
 
-/// Binds every implemented listener and starts accepting.
+/// Binds every configured listener and starts accepting.
 ///
 /// # Errors
 /// An address that cannot be bound.
@@ -213,65 +175,90 @@ pub async fn start_listeners(
     tracker: &tokio_util::task::TaskTracker,
     shutdown: &Shutdown,
 ) -> Result<BoundAddrs, ServerError> {
-    use crate::smtp::Mode;
+    let bound = bind_listeners(&services.config.listen).await?;
+    let ports = crate::http::Ports::from_bound(&bound_addrs(&bound)?);
+    let live = Live::new(services.clone(), ports);
+    serve_listeners(bound, &live, tracker, shutdown)
+}
+
+/// Binds every configured listener without accepting yet: `serve` binds
+/// while it may still be root, before dropping privileges.
+///
+/// # Errors
+/// An address that cannot be bound.
+pub async fn bind_listeners(
+    listen: &crate::config::ListenConfig,
+) -> Result<Vec<listener::Bound>, ServerError> {
     use listener::Protocol;
-    let listen = &services.config.listen;
-    let pop3 = crate::pop3::handler(services.clone(), crate::pop3::Locks::default());
-    let imap = crate::imap::handler(services.clone());
     let plan = [
-        (
-            Protocol::Smtp,
-            &listen.smtp,
-            crate::smtp::handler(services.clone(), Mode::Mta),
-        ),
-        (
-            Protocol::Submission,
-            &listen.submission,
-            crate::smtp::handler(services.clone(), Mode::Submission),
-        ),
-        (
-            Protocol::Submissions,
-            &listen.submissions,
-            crate::smtp::handler(services.clone(), Mode::Submission),
-        ),
-        (Protocol::Pop3, &listen.pop3, pop3.clone()),
-        (Protocol::Pop3s, &listen.pop3s, pop3),
-        (Protocol::Imap, &listen.imap, imap.clone()),
-        (Protocol::Imaps, &listen.imaps, imap),
-    ];
-    let mut addrs = BoundAddrs::default();
-    // The HTTP pages advertise the mail listeners' ports: bound first.
-    let http = [
+        (Protocol::Smtp, &listen.smtp),
+        (Protocol::Submission, &listen.submission),
+        (Protocol::Submissions, &listen.submissions),
+        (Protocol::Pop3, &listen.pop3),
+        (Protocol::Pop3s, &listen.pop3s),
+        (Protocol::Imap, &listen.imap),
+        (Protocol::Imaps, &listen.imaps),
         (Protocol::Http, &listen.http),
         (Protocol::Https, &listen.https),
     ];
-    let plan: Vec<_> = plan.into_iter().map(|(p, l, h)| (p, l, Some(h))).collect();
-    let http = http.into_iter().map(|(p, l)| (p, l, None));
-    for (protocol, list, handler) in plan.into_iter().chain(http) {
-        let handler = handler.unwrap_or_else(|| {
-            let ports = crate::http::Ports::from_bound(&addrs);
-            crate::http::handler(services.clone(), ports)
-        });
-        let gate = crate::security::Gate::new(protocol, &services.security);
-        for bound in listener::bind(protocol, list)
+    let mut all = Vec::new();
+    for (protocol, list) in plan {
+        let bound = listener::bind(protocol, list)
             .await
-            .map_err(ServerError::Bind)?
-        {
-            let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
-            tracing::info!(%addr, listener = protocol.name(), "listening");
-            addrs.slot(protocol).push(addr);
-            listener::spawn(
-                bound,
-                services.tls.clone(),
-                handler.clone(),
-                listener::Limits {
-                    gate: Some(gate.clone()),
-                    ..listener::Limits::default()
-                },
-                tracker.clone(),
-                shutdown.clone(),
-            );
-        }
+            .map_err(ServerError::Bind)?;
+        all.extend(bound);
+    }
+    Ok(all)
+}
+
+/// The addresses `bound` listens on, per protocol.
+///
+/// # Errors
+/// A socket whose address cannot be read.
+pub fn bound_addrs(bound: &[listener::Bound]) -> Result<BoundAddrs, ServerError> {
+    let mut addrs = BoundAddrs::default();
+    for b in bound {
+        let addr = b.listener.local_addr().map_err(ServerError::Bind)?;
+        addrs.slot(b.protocol).push(addr);
+    }
+    Ok(addrs)
+}
+
+/// Starts accepting on `bound`; each connection is served with the
+/// settings and certificates `live` holds when it arrives, behind its
+/// listener's [`Gate`](crate::security::Gate) (one per `[listen]` key,
+/// shared by its sockets).
+///
+/// # Errors
+/// A socket whose address cannot be read.
+pub fn serve_listeners(
+    bound: Vec<listener::Bound>,
+    live: &Live,
+    tracker: &tokio_util::task::TaskTracker,
+    shutdown: &Shutdown,
+) -> Result<BoundAddrs, ServerError> {
+    let addrs = bound_addrs(&bound)?;
+    let security = live.services().security;
+    let mut gates = std::collections::HashMap::new();
+    for bound in bound {
+        let protocol = bound.protocol;
+        let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
+        tracing::info!(%addr, listener = protocol.name(), "listening");
+        let gate = gates
+            .entry(protocol)
+            .or_insert_with(|| crate::security::Gate::new(protocol, &security))
+            .clone();
+        listener::spawn(
+            bound,
+            live.tls(),
+            live.handler(protocol),
+            listener::Limits {
+                gate: Some(gate),
+                ..listener::Limits::default()
+            },
+            tracker.clone(),
+            shutdown.clone(),
+        );
     }
     Ok(addrs)
 }
@@ -343,20 +330,31 @@ fn spawn_housekeeping(
     });
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
+/// How long sessions still receiving a message get after the drain
+/// deadline to send their `421` and close.
+const ABORT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the
+/// configuration ([`Live::reload`]).
+///
+/// Order matters: listeners are bound first (ports below 1024 need root),
+/// then privileges are dropped to `server.user`/`server.group`, and only
+/// then are the data directory, database and certificates opened.
 ///
 /// # Errors
 /// Start-up failures ([`ServerError`]); once running it only stops on a
 /// signal.
 pub async fn run(config: Config) -> Result<(), ServerError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).map_err(ServerError::Signals)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(ServerError::Signals)?;
-
+    let mut signals = signals::Signals::install()?;
+    let bound = bind_listeners(&config.listen).await?;
+    privileges::drop_privileges(&config.server)?;
     let services = Services::open(config).await?;
     let (trigger, shutdown) = shutdown_channel();
     let tracker = tokio_util::task::TaskTracker::new();
-    start_listeners(&services, &tracker, &shutdown).await?;
+    // The HTTP pages advertise the ports the mail listeners were bound to.
+    let ports = crate::http::Ports::from_bound(&bound_addrs(&bound)?);
+    let live = Live::new(services.clone(), ports);
+    serve_listeners(bound, &live, &tracker, &shutdown)?;
     start_queue(&services, &tracker, &shutdown)?;
     spawn_housekeeping(&services, &tracker, &shutdown);
     tracing::info!(
@@ -365,26 +363,36 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         database = services.db.backend_name(),
         "ready"
     );
-    notify(&[
-        sd_notify::NotifyState::Ready,
-        sd_notify::NotifyState::Status("ready"),
-    ]);
+    notify::ready(&notify::status(&live, &services.queue).await);
 
-    let which = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
+    let which = signals.serve(&live, &services.queue).await;
     tracing::info!(signal = which, "shutting down");
-    notify(&[sd_notify::NotifyState::Stopping]);
-    trigger.trigger();
-    tracker.close();
-    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("sessions still running at the shutdown deadline; closing anyway");
-    }
+    notify::stopping();
+    drain(&live, trigger, &tracker).await;
     services.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Stops accepting and closes idle sessions, lets messages in progress
+/// finish until `server.shutdown_timeout` (of the configuration in force),
+/// then makes the rest give up.
+async fn drain(live: &Live, trigger: ShutdownTrigger, tracker: &tokio_util::task::TaskTracker) {
+    let deadline = live.services().config.server.shutdown_timeout.get();
+    trigger.trigger();
+    tracker.close();
+    if tokio::time::timeout(deadline, tracker.wait()).await.is_ok() {
+        return;
+    }
+    tracing::warn!(
+        sessions = live.sessions(),
+        "sessions still running at the shutdown deadline; refusing their messages"
+    );
+    trigger.abort();
+    if tokio::time::timeout(ABORT_GRACE, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("tasks still running after the shutdown deadline; exiting anyway");
+    }
 }

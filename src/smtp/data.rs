@@ -87,7 +87,10 @@ impl<S: Transport> Session<S> {
     /// Reads message data; `Ok(true)` when the session must end (timeout
     /// answered, or the peer left).
     async fn read_data(&mut self, buf: &mut Vec<u8>) -> Result<bool, Stop> {
-        match self.read(buf, self.settings.data_timeout).await? {
+        match self
+            .read_until(buf, self.settings.data_timeout, true)
+            .await?
+        {
             Ok(_) => Ok(false),
             Err(ReadEnd::Closed) => Err(Stop::Gone),
             Err(ReadEnd::TimedOut) => {

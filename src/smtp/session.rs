@@ -142,7 +142,10 @@ impl<S: Transport> Session<S> {
                 tokio::time::sleep(delay).await;
             }
             let mut buf = Vec::new();
-            match self.read(&mut buf, self.settings.command_timeout).await? {
+            // Between BDAT chunks a message is still being received.
+            let in_message = self.bdat.is_some();
+            let idle = self.settings.command_timeout;
+            match self.read_until(&mut buf, idle, in_message).await? {
                 Ok(_) => self.reader.feed(&buf),
                 Err(ReadEnd::Closed) => return Err(Stop::Gone),
                 Err(ReadEnd::TimedOut) => {
@@ -152,21 +155,48 @@ impl<S: Transport> Session<S> {
         }
     }
 
-    /// Reads once, bounded by `idle` and by shutdown (which answers 421).
+    /// Reads a command once, bounded by `idle` and by shutdown (which
+    /// answers 421).
     pub(super) async fn read(
         &mut self,
         buf: &mut Vec<u8>,
         idle: Duration,
     ) -> Result<Result<usize, ReadEnd>, Stop> {
+        self.read_until(buf, idle, false).await
+    }
+
+    /// Reads once, bounded by `idle` and by shutdown, which answers 421.
+    /// `in_message`: message data is being received, and shutdown lets it
+    /// finish until its deadline (`server.shutdown_timeout`); a message
+    /// cut off then is refused whole, never delivered half.
+    pub(super) async fn read_until(
+        &mut self,
+        buf: &mut Vec<u8>,
+        idle: Duration,
+        in_message: bool,
+    ) -> Result<Result<usize, ReadEnd>, Stop> {
         let stream = self.stream.as_mut().ok_or(Stop::Gone)?;
         let mut shutdown = self.shutdown.clone();
+        let stop = async move {
+            if in_message {
+                shutdown.wait_abort().await;
+            } else {
+                shutdown.wait().await;
+            }
+        };
         tokio::select! {
-            r = net::read_some(stream, buf, READ_CHUNK, idle) => r.map_err(|_| Stop::Gone),
-            _ = shutdown.wait() => {
+            // A session that is told to stop does not start another command.
+            biased;
+            () = stop => {
+                if in_message {
+                    tracing::info!("shutdown deadline reached while receiving a message; refused");
+                    self.reset_transaction();
+                }
                 self.close_with(Reply::shutdown(&self.settings.hostname));
                 self.flush().await?;
                 Err(Stop::Gone)
             }
+            r = net::read_some(stream, buf, READ_CHUNK, idle) => r.map_err(|_| Stop::Gone),
         }
     }
 

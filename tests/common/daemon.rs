@@ -17,6 +17,8 @@ pub struct Daemon {
     pub config: PathBuf,
     /// The port-25-role listener.
     pub smtp: SocketAddr,
+    /// Every listener given a port, by `[listen]` key (`smtp` included).
+    pub listeners: std::collections::BTreeMap<String, SocketAddr>,
     child: Option<Child>,
 }
 
@@ -32,13 +34,38 @@ impl Daemon {
     /// Writes the config (`extra` appended) for a daemon resolving
     /// through `dns`.
     pub fn new(dns: SocketAddr, extra: &str) -> Daemon {
+        Daemon::with_listeners(dns, &[], extra)
+    }
+
+    /// Like [`Daemon::new`], with more listeners (`[listen]` keys such as
+    /// `imap`, `pop3`, `submissions`) on free loopback ports.
+    pub fn with_listeners(dns: SocketAddr, more: &[&str], extra: &str) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
-        let smtp = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let mut listeners = std::collections::BTreeMap::new();
+        for key in std::iter::once(&"smtp").chain(more) {
+            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+            listeners.insert(key.to_string(), addr);
+        }
+        let smtp = listeners["smtp"];
+        let mut listen = String::new();
+        for key in [
+            "smtp",
+            "submission",
+            "submissions",
+            "imap",
+            "imaps",
+            "pop3",
+            "pop3s",
+        ] {
+            match listeners.get(key) {
+                Some(addr) => listen.push_str(&format!("{key} = [\"{addr}\"]\n")),
+                None => listen.push_str(&format!("{key} = []\n")),
+            }
+        }
         let text = format!(
             "[server]\nhostname = \"mail.test\"\ndata_dir = \"{}\"\n\
              [dns]\nnameservers = [\"{dns}\"]\n\
-             [listen]\nsmtp = [\"{smtp}\"]\nsubmission = []\nsubmissions = []\n\
-             imap = []\nimaps = []\npop3 = []\npop3s = []\n\
+             [listen]\n{listen}\
              [greylist]\nenabled = false\n\
              [log]\nlevel = \"info\"\n{extra}\n",
             dir.path().join("data").display()
@@ -49,8 +76,14 @@ impl Daemon {
             dir,
             config,
             smtp,
+            listeners,
             child: None,
         }
+    }
+
+    /// The address of the `[listen]` key `key`.
+    pub fn addr(&self, key: &str) -> SocketAddr {
+        self.listeners[key]
     }
 
     /// The data directory.
@@ -103,6 +136,25 @@ impl Daemon {
 
     /// Starts `postel serve` and waits until its SMTP port answers.
     pub fn start(&mut self) {
+        self.start_with_env(&[]);
+    }
+
+    /// Like [`Daemon::start`], with environment variables set.
+    pub fn start_with_env(&mut self, env: &[(&str, String)]) {
+        self.spawn(env);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(self.smtp).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not start:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts `postel serve` without waiting for it.
+    pub fn spawn(&mut self, env: &[(&str, String)]) {
         assert!(self.child.is_none(), "already running");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -116,14 +168,53 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .spawn()
             .expect("start postel serve");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(self.smtp).is_err() {
+    }
+
+    /// The running daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends `signal` (`TERM`, `HUP`, …) to the daemon with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg("-s")
+            .arg(signal)
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {signal} failed");
+    }
+
+    /// Waits (up to `limit`) for the daemon to exit; its status.
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let child = self.child.as_mut().expect("running");
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return status;
+            }
             assert!(
                 Instant::now() < deadline,
-                "daemon did not start:\n{}",
+                "daemon still running after {limit:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits (up to 20 s) until the log contains `needle` `count` times.
+    pub fn wait_log(&self, needle: &str, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.log().matches(needle).count() < count {
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} (x{count}) in the log:\n{}",
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
