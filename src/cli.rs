@@ -4,6 +4,7 @@
 
 mod dkim;
 mod queue;
+mod sender;
 
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
@@ -15,7 +16,6 @@ use clap::{Args, Parser, Subcommand};
 use postel::config::{self, Config};
 use postel::directory::{Directory, Secret};
 use postel::server::{self, Services};
-use postel::store::Store;
 
 /// Postel: SMTP, submission, IMAP and POP3 over one Maildir store.
 #[derive(Parser, Debug)]
@@ -96,8 +96,11 @@ enum DomainCmd {
         /// Domain name.
         domain: String,
     },
-    /// List local domains.
+    /// List local domains (with their sender-policy overrides).
     List,
+    /// Show or set the domain's submission sender rules (overriding
+    /// `[submission]` for its users): POLICY owned|domain|any|default.
+    SenderPolicy(sender::SenderArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -138,6 +141,9 @@ enum UserCmd {
         /// Quota in bytes; 0 = unlimited.
         bytes: u64,
     },
+    /// Show or set the user's submission sender rules (overriding the
+    /// domain's and `[submission]`): POLICY owned|domain|any|default.
+    SenderPolicy(sender::SenderArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -189,8 +195,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     postel::telemetry::init("warn");
     let services = Services::open(config).await?;
     let result = match cli.command {
-        Command::Domain(cmd) => domain(&services.directory, cmd).await,
-        Command::User(cmd) => user(&services.directory, &services.store, cmd).await,
+        Command::Domain(cmd) => domain(&services, cmd).await,
+        Command::User(cmd) => user(&services, cmd).await,
         Command::Alias(cmd) => alias(&services.directory, cmd).await,
         Command::Deliver(args) => deliver(&services, args).await,
         Command::Greylist(cmd) => greylist(&services, cmd).await,
@@ -221,7 +227,8 @@ fn check_config(path: &std::path::Path) -> Result<ExitCode> {
     }
 }
 
-async fn domain(dir: &Directory, cmd: DomainCmd) -> Result<()> {
+async fn domain(services: &Services, cmd: DomainCmd) -> Result<()> {
+    let dir = &services.directory;
     match cmd {
         DomainCmd::Add { domain } => {
             let d = dir.add_domain(&domain).await?;
@@ -233,14 +240,19 @@ async fn domain(dir: &Directory, cmd: DomainCmd) -> Result<()> {
         }
         DomainCmd::List => {
             for d in dir.list_domains().await? {
-                println!("{d}");
+                let overrides = dir.domain_sender(&d).await?;
+                println!("{d}{}", sender::columns(&overrides));
             }
+        }
+        DomainCmd::SenderPolicy(args) => {
+            sender::domain(dir, &services.config.submission, args).await?;
         }
     }
     Ok(())
 }
 
-async fn user(dir: &Directory, store: &Store, cmd: UserCmd) -> Result<()> {
+async fn user(services: &Services, cmd: UserCmd) -> Result<()> {
+    let (dir, store) = (&services.directory, &services.store);
     match cmd {
         UserCmd::Add {
             address,
@@ -279,7 +291,8 @@ async fn user(dir: &Directory, store: &Store, cmd: UserCmd) -> Result<()> {
                     u.quota_bytes.to_string()
                 };
                 let state = if u.enabled { "enabled" } else { "disabled" };
-                println!("{}\tquota={quota}\t{state}", u.address);
+                let overrides = sender::columns(&u.sender);
+                println!("{}\tquota={quota}\t{state}{overrides}", u.address);
             }
         }
         UserCmd::Passwd { address } => {
@@ -293,6 +306,9 @@ async fn user(dir: &Directory, store: &Store, cmd: UserCmd) -> Result<()> {
         UserCmd::Quota { address, bytes } => {
             dir.set_quota(&address, bytes).await?;
             println!("quota of {address} set to {bytes}");
+        }
+        UserCmd::SenderPolicy(args) => {
+            sender::user(dir, &services.config.submission, args).await?;
         }
     }
     Ok(())
