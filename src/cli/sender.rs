@@ -91,7 +91,10 @@ pub async fn user(dir: &Directory, defaults: &SubmissionConfig, args: SenderArgs
     println!(
         "{}\t{}",
         user.address,
-        describe(&[("user", user.sender), ("domain", domain_override)], defaults)
+        describe(
+            &[("user", user.sender), ("domain", domain_override)],
+            defaults
+        )
     );
     Ok(())
 }
