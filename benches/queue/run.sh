@@ -5,11 +5,17 @@
 #     127.0.0.2), time until the queue is empty;
 #  2. recovery: 10,000 messages queued while the MX is down, Postel
 #     restarted, time from the restart until the queue is empty.
-# Usage (root, repository root): bash benches/queue/run.sh [MSGS] [RECOVER]
+# Usage (root, repository root):
+#   bash benches/queue/run.sh [MSGS] [RECOVER] [BODY_LINES]
+# BODY_LINES: lines of 73 octets per submitted message (50 = 3.6 KiB);
+# RECOVER=0 skips the recovery part; RECOVER_SIZE (env, default 4096)
+# sets the size of the messages queued for it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MSGS=${1:-2000}
 RECOVER=${2:-10000}
+LINES=${3:-50}
+RECOVER_SIZE=${RECOVER_SIZE:-4096}   # octets per message queued for the recovery part
 SUB=10587
 SMTP=10026
 SINK=10025
@@ -59,18 +65,19 @@ smtp-sink -u nobody 127.0.0.2:$SINK 1000 &
 SINKPID=$!
 $P serve & PID=$!
 wait_port $SUB
-echo "== end to end: $MSGS messages, 20 submitters, MX = smtp-sink"
+echo "== end to end: $MSGS messages of $LINES lines, 20 submitters, MX = smtp-sink"
 t0=$(now)
-python3 benches/queue/submit.py $SUB 20 $((MSGS / 20))
+python3 benches/queue/submit.py $SUB 20 $((MSGS / 20)) "$LINES"
 t1=$(now)
 drain
 t2=$(now)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
 python3 -c "m=$MSGS; a=$t1-$t0; d=$t2-$t0; print(f'submitted {m} in {a:.2f}s ({m/a:.0f}/s); delivered all in {d:.2f}s ({m/d:.0f}/s); peak RSS {$rss/1024:.1f} MiB')"
 
+if [ "$RECOVER" -eq 0 ]; then exit 0; fi
 echo "== recovery: $RECOVER messages queued while the MX is down"
 kill $SINKPID; wait $SINKPID 2>/dev/null || true
-/usr/sbin/smtp-source -s 20 -m "$RECOVER" -l 4096 -f alice@example.org -t bob@remote.test 127.0.0.1:$SMTP
+/usr/sbin/smtp-source -s 20 -m "$RECOVER" -l "$RECOVER_SIZE" -f alice@example.org -t bob@remote.test 127.0.0.1:$SMTP
 kill -TERM $PID; wait $PID 2>/dev/null || true
 queued=$($P queue list | grep -c "bob@remote.test" || true)
 echo "queued before restart: $queued"
@@ -80,5 +87,6 @@ $P serve & PID=$!
 $P queue flush >/dev/null
 drain
 t1=$(now)
-python3 -c "n=$RECOVER; d=$t1-$t0; print(f'recovered and delivered {n} in {d:.2f}s after restart ({n/d:.0f}/s)')"
+rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+python3 -c "n=$RECOVER; d=$t1-$t0; print(f'recovered and delivered {n} in {d:.2f}s after restart ({n/d:.0f}/s); peak RSS {$rss/1024:.1f} MiB')"
 kill -TERM $PID; wait $PID 2>/dev/null || true
