@@ -16,10 +16,10 @@ MSGS=${1:-2000}
 RECOVER=${2:-10000}
 LINES=${3:-50}
 RECOVER_SIZE=${RECOVER_SIZE:-4096}   # octets per message queued for the recovery part
-SUB=10587
-SMTP=10026
-SINK=10025
-DNSPORT=10053
+SUB=${SUB:-10587}
+SMTP=${SMTP:-10026}
+SINK=${SINK:-10025}
+DNSPORT=${DNSPORT:-10053}
 WORK=$(mktemp -d /var/tmp/postel-queuebench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cargo build --release --locked -q
@@ -59,6 +59,12 @@ $P domain add example.org >/dev/null
 echo pass | $P user add alice@example.org >/dev/null
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; }
 drain() { until $P queue list | grep -q "the queue is empty"; do sleep 0.2; done; }
+# A bounce (e.g. another program answering on DNSPORT) also empties the
+# queue: refuse to report figures when the sender got any notice.
+no_bounces() {
+    local n; n=$(find "$WORK/data/mail/example.org/alice" -path '*/new/*' -type f | wc -l)
+    if [ "$n" -ne 0 ]; then echo "ABORT: $n delivery notices for alice; figures invalid" >&2; exit 1; fi
+}
 now() { date +%s.%N; }
 
 smtp-sink -u nobody 127.0.0.2:$SINK 1000 &
@@ -72,6 +78,7 @@ t1=$(now)
 drain
 t2=$(now)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+no_bounces
 python3 -c "m=$MSGS; a=$t1-$t0; d=$t2-$t0; print(f'submitted {m} in {a:.2f}s ({m/a:.0f}/s); delivered all in {d:.2f}s ({m/d:.0f}/s); peak RSS {$rss/1024:.1f} MiB')"
 
 if [ "$RECOVER" -eq 0 ]; then exit 0; fi
@@ -88,5 +95,6 @@ $P queue flush >/dev/null
 drain
 t1=$(now)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+no_bounces
 python3 -c "n=$RECOVER; d=$t1-$t0; print(f'recovered and delivered {n} in {d:.2f}s after restart ({n/d:.0f}/s); peak RSS {$rss/1024:.1f} MiB')"
 kill -TERM $PID; wait $PID 2>/dev/null || true
