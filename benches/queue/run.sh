@@ -9,7 +9,8 @@
 #   bash benches/queue/run.sh [MSGS] [RECOVER] [BODY_LINES]
 # BODY_LINES: lines of 73 octets per submitted message (50 = 3.6 KiB);
 # RECOVER=0 skips the recovery part; RECOVER_SIZE (env, default 4096)
-# sets the size of the messages queued for it.
+# sets the size of the messages queued for it. SUB, SMTP, SINK, DNSPORT
+# (env) move the ports when another program holds the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MSGS=${1:-2000}
