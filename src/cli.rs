@@ -7,6 +7,7 @@ mod backup;
 mod dkim;
 mod dns;
 mod queue;
+mod sender;
 
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
@@ -18,7 +19,6 @@ use clap::{Args, Parser, Subcommand};
 use postel::config::{self, Config};
 use postel::directory::{Directory, Secret};
 use postel::server::{self, Services};
-use postel::store::Store;
 
 /// Postel: SMTP, submission, IMAP and POP3 over one Maildir store.
 #[derive(Parser, Debug)]
@@ -108,8 +108,11 @@ enum DomainCmd {
         /// Domain name.
         domain: String,
     },
-    /// List local domains.
+    /// List local domains (with their sender-policy overrides).
     List,
+    /// Show or set the domain's submission sender rules (overriding
+    /// `[submission]` for its users): POLICY owned|domain|any|default.
+    SenderPolicy(sender::SenderArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,6 +153,9 @@ enum UserCmd {
         /// Quota in bytes; 0 = unlimited.
         bytes: u64,
     },
+    /// Show or set the user's submission sender rules (overriding the
+    /// domain's and `[submission]`): POLICY owned|domain|any|default.
+    SenderPolicy(sender::SenderArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -201,8 +207,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     postel::telemetry::init("warn");
     let services = Services::open(config).await?;
     let result = match cli.command {
-        Command::Domain(cmd) => domain(&services.directory, cmd).await,
-        Command::User(cmd) => user(&services.directory, &services.store, cmd).await,
+        Command::Domain(cmd) => domain(&services, cmd).await,
+        Command::User(cmd) => user(&services, cmd).await,
         Command::Alias(cmd) => alias(&services.directory, cmd).await,
         Command::Deliver(args) => deliver(&services, args).await,
         Command::Greylist(cmd) => greylist(&services, cmd).await,
@@ -240,7 +246,8 @@ fn check_config(path: &std::path::Path) -> Result<ExitCode> {
     }
 }
 
-async fn domain(dir: &Directory, cmd: DomainCmd) -> Result<()> {
+async fn domain(services: &Services, cmd: DomainCmd) -> Result<()> {
+    let dir = &services.directory;
     match cmd {
         DomainCmd::Add { domain } => {
             let d = dir.add_domain(&domain).await?;
@@ -252,14 +259,19 @@ async fn domain(dir: &Directory, cmd: DomainCmd) -> Result<()> {
         }
         DomainCmd::List => {
             for d in dir.list_domains().await? {
-                println!("{d}");
+                let overrides = dir.domain_sender(&d).await?;
+                println!("{d}{}", sender::columns(&overrides));
             }
+        }
+        DomainCmd::SenderPolicy(args) => {
+            sender::domain(dir, &services.config.submission, args).await?;
         }
     }
     Ok(())
 }
 
-async fn user(dir: &Directory, store: &Store, cmd: UserCmd) -> Result<()> {
+async fn user(services: &Services, cmd: UserCmd) -> Result<()> {
+    let (dir, store) = (&services.directory, &services.store);
     match cmd {
         UserCmd::Add {
             address,
@@ -298,7 +310,8 @@ async fn user(dir: &Directory, store: &Store, cmd: UserCmd) -> Result<()> {
                     u.quota_bytes.to_string()
                 };
                 let state = if u.enabled { "enabled" } else { "disabled" };
-                println!("{}\tquota={quota}\t{state}", u.address);
+                let overrides = sender::columns(&u.sender);
+                println!("{}\tquota={quota}\t{state}{overrides}", u.address);
             }
         }
         UserCmd::Passwd { address } => {
@@ -312,6 +325,9 @@ async fn user(dir: &Directory, store: &Store, cmd: UserCmd) -> Result<()> {
         UserCmd::Quota { address, bytes } => {
             dir.set_quota(&address, bytes).await?;
             println!("quota of {address} set to {bytes}");
+        }
+        UserCmd::SenderPolicy(args) => {
+            sender::user(dir, &services.config.submission, args).await?;
         }
     }
     Ok(())

@@ -192,6 +192,93 @@ async fn domain_user_alias_round_trips() {
     }
 }
 
+/// `postel user|domain sender-policy`: show, set, inherit again; the
+/// overrides appear in `list`, and the server honours them (see
+/// tests/smtp_sender_policy.rs).
+#[tokio::test]
+async fn sender_policy_subcommands() {
+    for t in common::all_dbs().await {
+        let label = t.label;
+        let c = Cli::new(t);
+        c.ok(&["domain", "add", "example.org"], None);
+        c.ok(&["user", "add", "alice@example.org"], Some("pw\n"));
+        assert_eq!(
+            c.ok(&["user", "sender-policy", "alice@example.org"], None),
+            "alice@example.org\tsender_policy=owned (configuration)\t\
+             check_header_from=true (configuration)\n",
+            "{label}"
+        );
+        assert_eq!(
+            c.ok(
+                &[
+                    "domain",
+                    "sender-policy",
+                    "Example.ORG",
+                    "domain",
+                    "--header-from",
+                    "off"
+                ],
+                None
+            ),
+            "example.org\tsender_policy=domain (domain)\tcheck_header_from=false (domain)\n",
+            "{label}"
+        );
+        assert_eq!(
+            c.ok(&["user", "sender-policy", "Alice@example.org", "any"], None),
+            "alice@example.org\tsender_policy=any (user)\tcheck_header_from=false (domain)\n",
+            "{label}"
+        );
+        assert!(
+            c.ok(&["user", "list"], None)
+                .contains("alice@example.org\tquota=unlimited\tenabled\tsender_policy=any\n"),
+            "{label}"
+        );
+        assert_eq!(
+            c.ok(&["domain", "list"], None),
+            "example.org\tsender_policy=domain\tcheck_header_from=false\n",
+            "{label}"
+        );
+        // Back to inheriting: the user's override goes, the domain's shows.
+        assert_eq!(
+            c.ok(
+                &["user", "sender-policy", "alice@example.org", "default"],
+                None
+            ),
+            "alice@example.org\tsender_policy=domain (domain)\tcheck_header_from=false (domain)\n",
+            "{label}"
+        );
+        c.ok(
+            &[
+                "domain",
+                "sender-policy",
+                "example.org",
+                "default",
+                "--header-from",
+                "default",
+            ],
+            None,
+        );
+        assert_eq!(c.ok(&["domain", "list"], None), "example.org\n", "{label}");
+        assert!(
+            c.fails(
+                &["user", "sender-policy", "nobody@example.org", "any"],
+                None
+            )
+            .contains("no such user nobody@example.org")
+        );
+        assert!(
+            c.fails(&["domain", "sender-policy", "nowhere.test"], None)
+                .contains("nowhere.test")
+        );
+        let bad = c.run(
+            &["user", "sender-policy", "alice@example.org", "everyone"],
+            None,
+        );
+        assert!(!bad.status.success(), "{label}: unknown policy accepted");
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values"));
+    }
+}
+
 #[tokio::test]
 async fn deliver_subcommand_stores_a_message() {
     let c = Cli::new(common::sqlite().await);
@@ -265,6 +352,8 @@ fn every_subcommand_has_help() {
         vec!["domain", "add", "--help"],
         vec!["user", "add", "--help"],
         vec!["user", "passwd", "--help"],
+        vec!["user", "sender-policy", "--help"],
+        vec!["domain", "sender-policy", "--help"],
         vec!["alias", "add", "--help"],
         vec!["deliver", "--help"],
     ] {

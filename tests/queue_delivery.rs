@@ -331,3 +331,49 @@ async fn messages_due_together_share_one_connection() {
     assert!(drained(&s).await);
     s.stop().await;
 }
+
+/// A message several times larger than the chunk the queue streams in
+/// (64 KiB), with 8-bit text and leading dots on many lines, arrives
+/// unchanged: dot-stuffing across chunk borders, SIZE= and BODY=8BITMIME
+/// computed from the spool file without holding the message.
+#[tokio::test]
+async fn a_large_message_is_streamed_unchanged() {
+    let b = Behaviour {
+        smtputf8: true,
+        size: Some(10 << 20),
+        ..Behaviour::default()
+    };
+    let sinks = sink::start(&["127.0.0.2"], b).await;
+    let s = server(&sinks, remote_records(), "").await;
+    let mut body = String::new();
+    for i in 0..6000 {
+        // Lines of varying length so dots fall on every offset of a chunk.
+        let dots = ".".repeat(i % 3);
+        let fill = "x".repeat(i % 97);
+        body.push_str(&format!("{dots}line {i} größe {fill}\r\n"));
+    }
+    let message =
+        format!("From: alice@example.org\r\nTo: bob@remote.test\r\nSubject: large\r\n\r\n{body}");
+    assert!(message.len() > 4 * 64 * 1024, "{}", message.len());
+    let (mut c, _) = Client::connect(s.smtp).await;
+    c.expect("EHLO client.test", 250).await;
+    let r = c
+        .send_mail("alice@example.org", &["bob@remote.test"], &message)
+        .await;
+    assert_eq!(r.code, 250, "{r:?}");
+    c.expect("QUIT", 221).await;
+    let got = sinks[0].wait_delivered(1, Duration::from_secs(20)).await;
+    assert_eq!(got.len(), 1);
+    let t = &got[0];
+    assert!(
+        t.data.ends_with(message.as_bytes()),
+        "the message arrived changed ({} octets sent, {} received)",
+        message.len(),
+        t.data.len()
+    );
+    let size = format!("SIZE={}", t.data.len());
+    assert!(t.mail_line.contains(&size), "{} / {size}", t.mail_line);
+    assert!(t.mail_line.contains("BODY=8BITMIME"), "{}", t.mail_line);
+    assert!(drained(&s).await);
+    s.stop().await;
+}

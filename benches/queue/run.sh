@@ -5,15 +5,22 @@
 #     127.0.0.2), time until the queue is empty;
 #  2. recovery: 10,000 messages queued while the MX is down, Postel
 #     restarted, time from the restart until the queue is empty.
-# Usage (root, repository root): bash benches/queue/run.sh [MSGS] [RECOVER]
+# Usage (root, repository root):
+#   bash benches/queue/run.sh [MSGS] [RECOVER] [BODY_LINES]
+# BODY_LINES: lines of 73 octets per submitted message (50 = 3.6 KiB);
+# RECOVER=0 skips the recovery part; RECOVER_SIZE (env, default 4096)
+# sets the size of the messages queued for it. SUB, SMTP, SINK, DNSPORT
+# (env) move the ports when another program holds the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MSGS=${1:-2000}
 RECOVER=${2:-10000}
-SUB=10587
-SMTP=10026
-SINK=10025
-DNSPORT=10053
+LINES=${3:-50}
+RECOVER_SIZE=${RECOVER_SIZE:-4096}   # octets per message queued for the recovery part
+SUB=${SUB:-10587}
+SMTP=${SMTP:-10026}
+SINK=${SINK:-10025}
+DNSPORT=${DNSPORT:-10053}
 WORK=$(mktemp -d /var/tmp/postel-queuebench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cargo build --release --locked -q
@@ -58,24 +65,32 @@ $P domain add example.org >/dev/null
 echo pass | $P user add alice@example.org >/dev/null
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; }
 drain() { until $P queue list | grep -q "the queue is empty"; do sleep 0.2; done; }
+# A bounce (e.g. another program answering on DNSPORT) also empties the
+# queue: refuse to report figures when the sender got any notice.
+no_bounces() {
+    local n; n=$(find "$WORK/data/mail/example.org/alice" -path '*/new/*' -type f | wc -l)
+    if [ "$n" -ne 0 ]; then echo "ABORT: $n delivery notices for alice; figures invalid" >&2; exit 1; fi
+}
 now() { date +%s.%N; }
 
 smtp-sink -u nobody 127.0.0.2:$SINK 1000 &
 SINKPID=$!
 $P serve & PID=$!
 wait_port $SUB
-echo "== end to end: $MSGS messages, 20 submitters, MX = smtp-sink"
+echo "== end to end: $MSGS messages of $LINES lines, 20 submitters, MX = smtp-sink"
 t0=$(now)
-python3 benches/queue/submit.py $SUB 20 $((MSGS / 20))
+python3 benches/queue/submit.py $SUB 20 $((MSGS / 20)) "$LINES"
 t1=$(now)
 drain
 t2=$(now)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+no_bounces
 python3 -c "m=$MSGS; a=$t1-$t0; d=$t2-$t0; print(f'submitted {m} in {a:.2f}s ({m/a:.0f}/s); delivered all in {d:.2f}s ({m/d:.0f}/s); peak RSS {$rss/1024:.1f} MiB')"
 
+if [ "$RECOVER" -eq 0 ]; then exit 0; fi
 echo "== recovery: $RECOVER messages queued while the MX is down"
 kill $SINKPID; wait $SINKPID 2>/dev/null || true
-/usr/sbin/smtp-source -s 20 -m "$RECOVER" -l 4096 -f alice@example.org -t bob@remote.test 127.0.0.1:$SMTP
+/usr/sbin/smtp-source -s 20 -m "$RECOVER" -l "$RECOVER_SIZE" -f alice@example.org -t bob@remote.test 127.0.0.1:$SMTP
 kill -TERM $PID; wait $PID 2>/dev/null || true
 queued=$($P queue list | grep -c "bob@remote.test" || true)
 echo "queued before restart: $queued"
@@ -85,5 +100,7 @@ $P serve & PID=$!
 $P queue flush >/dev/null
 drain
 t1=$(now)
-python3 -c "n=$RECOVER; d=$t1-$t0; print(f'recovered and delivered {n} in {d:.2f}s after restart ({n/d:.0f}/s)')"
+rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+no_bounces
+python3 -c "n=$RECOVER; d=$t1-$t0; print(f'recovered and delivered {n} in {d:.2f}s after restart ({n/d:.0f}/s); peak RSS {$rss/1024:.1f} MiB')"
 kill -TERM $PID; wait $PID 2>/dev/null || true

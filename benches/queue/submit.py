@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """N threads submit M messages each over SMTP AUTH PLAIN (loopback,
 plaintext allowed for the benchmark) to Postel's submission port.
-Usage: submit.py PORT THREADS PER_THREAD"""
+Usage: submit.py PORT THREADS PER_THREAD [BODY_LINES]  (50 lines: 3.6 KiB)"""
 import smtplib, sys, threading
 port, threads, per = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-body = "".join(f"{i}" + "X" * 70 + "\r\n" for i in range(50))
+lines = int(sys.argv[4]) if len(sys.argv) > 4 else 50
+body = "".join(f"{i}" + "X" * 70 + "\r\n" for i in range(lines))
 errors = []
 def worker(t):
     try:

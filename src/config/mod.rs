@@ -337,6 +337,38 @@ pub enum SenderPolicy {
     Any,
 }
 
+impl SenderPolicy {
+    /// The name used in the configuration, the database and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderPolicy::Owned => "owned",
+            SenderPolicy::Domain => "domain",
+            SenderPolicy::Any => "any",
+        }
+    }
+
+    /// Parses `"owned"`, `"domain"` or `"any"`.
+    ///
+    /// # Errors
+    /// A message naming the accepted values.
+    pub fn parse(s: &str) -> Result<SenderPolicy, String> {
+        match s {
+            "owned" => Ok(SenderPolicy::Owned),
+            "domain" => Ok(SenderPolicy::Domain),
+            "any" => Ok(SenderPolicy::Any),
+            _ => Err(format!(
+                "{s:?} is not one of \"owned\", \"domain\", \"any\""
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for SenderPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `[submission]`: what authenticated clients may send.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

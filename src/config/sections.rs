@@ -321,14 +321,7 @@ fn read_auth(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {
 }
 
 fn sender_policy(s: &str) -> Result<SenderPolicy, String> {
-    match s {
-        "owned" => Ok(SenderPolicy::Owned),
-        "domain" => Ok(SenderPolicy::Domain),
-        "any" => Ok(SenderPolicy::Any),
-        _ => Err(format!(
-            "{s:?} is not one of \"owned\", \"domain\", \"any\""
-        )),
-    }
+    SenderPolicy::parse(s)
 }
 
 fn read_submission(r: &mut Reader<'_>, root: &dyn TableLike, c: &mut Config) {

@@ -3,7 +3,8 @@
 //! Owns: domains, users (argon2id hashes, quotas, enabled flag) and aliases
 //! (including `@domain` catch-alls), all in SQL through
 //! [`crate::db`]; address canonicalisation; recipient resolution
-//! (user → alias → sub-address → catch-all → postmaster).
+//! (user → alias → sub-address → catch-all → postmaster); sender
+//! ownership and the per-domain/per-user sender rules of submission.
 //!
 //! Must not: touch Maildirs (that is `store`) or speak any protocol.
 //! Password checks run argon2 on the blocking pool and take the same time
@@ -12,11 +13,13 @@
 pub mod address;
 mod aliases;
 pub mod password;
+mod sender;
 mod users;
 
 pub use address::{Address, AddressError};
 pub use aliases::{Alias, Resolution};
 pub use password::Secret;
+pub use sender::{SenderOverride, SenderRules, Setting};
 pub use users::User;
 
 use crate::config::DirectoryConfig;

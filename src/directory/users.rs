@@ -1,6 +1,7 @@
 //! Users: one row per mailbox owner.
 
 use super::password::{self, Secret};
+use super::sender::SenderOverride;
 use super::{Directory, DirectoryError};
 use crate::db::now_unix;
 
@@ -15,9 +16,12 @@ pub struct User {
     pub enabled: bool,
     /// Creation time, unix seconds.
     pub created_at: i64,
+    /// This user's own sender rules; `None` where the domain's (or the
+    /// configuration's) apply.
+    pub sender: SenderOverride,
 }
 
-type UserRow = (String, i64, i64, i64);
+type UserRow = (String, i64, i64, i64, Option<String>, Option<i64>);
 
 fn user_from(row: UserRow) -> User {
     User {
@@ -25,10 +29,12 @@ fn user_from(row: UserRow) -> User {
         quota_bytes: u64::try_from(row.1).unwrap_or(0),
         enabled: row.2 != 0,
         created_at: row.3,
+        sender: SenderOverride::from_columns(row.4, row.5),
     }
 }
 
-const USER_COLUMNS: &str = "address, quota_bytes, enabled, created_at";
+const USER_COLUMNS: &str =
+    "address, quota_bytes, enabled, created_at, sender_policy, check_header_from";
 
 fn quota_i64(quota: u64) -> i64 {
     i64::try_from(quota).unwrap_or(i64::MAX)
@@ -73,6 +79,7 @@ impl Directory {
             quota_bytes,
             enabled: true,
             created_at: now,
+            sender: SenderOverride::default(),
         })
     }
 
@@ -205,11 +212,12 @@ impl Directory {
         address: &str,
         password: &Secret,
     ) -> Result<Option<User>, DirectoryError> {
-        let row: Option<(String, String, i64, i64, i64)> = match self.canonical(address) {
+        type Row = (String, String, i64, i64, i64, Option<String>, Option<i64>);
+        let row: Option<Row> = match self.canonical(address) {
             Ok(addr) => {
                 sqlx::query_as(
-                    "SELECT address, password_hash, quota_bytes, enabled, created_at \
-                     FROM users WHERE address = $1",
+                    "SELECT address, password_hash, quota_bytes, enabled, created_at, \
+                     sender_policy, check_header_from FROM users WHERE address = $1",
                 )
                 .bind(addr.to_string())
                 .fetch_optional(self.db.pool())
@@ -218,7 +226,7 @@ impl Directory {
             Err(_) => None,
         };
         let (stored, user) = match row {
-            Some((a, h, q, e, c)) => (Some(h), Some(user_from((a, q, e, c)))),
+            Some((a, h, q, e, c, p, f)) => (Some(h), Some(user_from((a, q, e, c, p, f)))),
             None => (None, None),
         };
         let ok = password::verify(stored, password).await;

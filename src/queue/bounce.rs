@@ -12,6 +12,9 @@ use crate::delivery::{DeliveryError, LocalTarget};
 use crate::directory::Directory;
 use crate::store::Store;
 
+/// The most of the original message's header section a notice quotes.
+const MAX_QUOTED_HEAD: usize = 256 * 1024;
+
 /// What became of a notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Sent {
@@ -44,7 +47,13 @@ impl Notifier {
         if info.sender.is_empty() {
             return Ok(Sent::Dropped("the message had a null sender"));
         }
-        let original = self.queue.spool().read(&info.id).await.unwrap_or_default();
+        // Only the header section is quoted (RFC 3464 text/rfc822-headers).
+        let original = self
+            .queue
+            .spool()
+            .read_head(&info.id, MAX_QUOTED_HEAD)
+            .await
+            .unwrap_or_default();
         let recipients: Vec<DsnRecipient> = rows
             .iter()
             .map(|r| DsnRecipient {

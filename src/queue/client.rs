@@ -10,6 +10,7 @@
 //! its configuration demands, or no connection at all.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,10 +18,11 @@ use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::spool::CHUNK;
 use super::tls::Conn;
 use crate::config::Password;
 use crate::net::TlsInfo;
-use crate::protocol::smtp::{Capabilities, Reply, ReplyParser, server_capabilities};
+use crate::protocol::smtp::{Capabilities, DotStuffer, Reply, ReplyParser, server_capabilities};
 
 /// How TLS is used on a connection.
 #[derive(Debug, Clone)]
@@ -304,6 +306,51 @@ impl Client {
             .await
             .map_err(|_| SessionError::io("write", "timed out"))?
             .map_err(|e| SessionError::io("write", e))
+    }
+
+    /// Sends the message in the file at `path` as the content of DATA:
+    /// dot-stuffed and ended with `.CRLF`, read and written in
+    /// [`CHUNK`]-sized pieces (never the whole message in memory), all
+    /// within `limit`. When the file cannot be read the connection is
+    /// dropped, so the server can never take a truncated message for a
+    /// whole one.
+    pub(crate) async fn send_data(
+        &mut self,
+        path: &Path,
+        limit: Duration,
+    ) -> Result<(), SessionError> {
+        let conn = self.conn.as_mut().ok_or_else(gone)?;
+        let local = |e: std::io::Error| (true, SessionError::io("reading the queued message", e));
+        let remote = |e: std::io::Error| (false, SessionError::io("write", e));
+        let send = async {
+            let mut file = tokio::fs::File::open(path).await.map_err(local)?;
+            let mut buf = vec![0u8; CHUNK];
+            let mut out = Vec::with_capacity(CHUNK + CHUNK / 32 + 8);
+            let mut stuffer = DotStuffer::new();
+            loop {
+                let n = file.read(&mut buf).await.map_err(local)?;
+                if n == 0 {
+                    break;
+                }
+                out.clear();
+                stuffer.push(&buf[..n], &mut out);
+                conn.write_all(&out).await.map_err(remote)?;
+            }
+            out.clear();
+            stuffer.finish(&mut out);
+            conn.write_all(&out).await.map_err(remote)?;
+            conn.flush().await.map_err(remote)
+        };
+        match tokio::time::timeout(limit, send).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err((is_local, e))) => {
+                if is_local {
+                    self.conn = None;
+                }
+                Err(e)
+            }
+            Err(_) => Err(SessionError::io("write", "timed out")),
+        }
     }
 
     /// Reads the next reply within `limit`.

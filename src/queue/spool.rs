@@ -16,6 +16,19 @@ use std::time::{Duration, SystemTime};
 /// Spool files are private to the mail system.
 const FILE_MODE: u32 = 0o600;
 
+/// How much of a spool file is read at once when it is scanned or sent:
+/// delivery never holds a whole message in memory.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// What delivery must know about a message before MAIL FROM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Facts {
+    /// Its size in octets (for SIZE=, RFC 1870).
+    pub size: u64,
+    /// It has octets above 127 (for BODY=8BITMIME, RFC 6152).
+    pub eight_bit: bool,
+}
+
 /// The spool directory.
 #[derive(Debug, Clone)]
 pub(crate) struct Spool {
@@ -61,7 +74,8 @@ impl Spool {
         &self.dir
     }
 
-    fn path(&self, id: &str) -> PathBuf {
+    /// The file of message `id`.
+    pub(crate) fn path(&self, id: &str) -> PathBuf {
         self.dir.join(id)
     }
 
@@ -97,6 +111,73 @@ impl Spool {
     pub(crate) async fn read(&self, id: &str) -> std::io::Result<Vec<u8>> {
         let path = self.path(id);
         blocking(move || std::fs::read(path)).await
+    }
+
+    /// The start of message `id`, through the end of its header section
+    /// (the first empty line), or its first `limit` octets cut after the
+    /// last complete line when the header section is longer: what a
+    /// delivery status notice quotes, without reading the whole message.
+    pub(crate) async fn read_head(&self, id: &str, limit: usize) -> std::io::Result<Vec<u8>> {
+        let path = self.path(id);
+        blocking(move || {
+            let mut file = std::fs::File::open(path)?;
+            let mut head = Vec::new();
+            let mut buf = vec![0u8; CHUNK.min(limit.max(1))];
+            while head.len() < limit {
+                let n = match std::io::Read::read(&mut file, &mut buf) {
+                    Ok(0) => return Ok(head),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                // Look for the empty line from a little before the new bytes.
+                let from = head.len().saturating_sub(3);
+                head.extend_from_slice(&buf[..n]);
+                let tail = &head[from..];
+                let end = tail
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map(|p| from + p + 4)
+                    .or_else(|| {
+                        tail.windows(2)
+                            .position(|w| w == b"\n\n")
+                            .map(|p| from + p + 2)
+                    });
+                if let Some(end) = end {
+                    head.truncate(end);
+                    return Ok(head);
+                }
+            }
+            head.truncate(limit);
+            let line_end = head.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            head.truncate(line_end);
+            Ok(head)
+        })
+        .await
+    }
+
+    /// Scans message `id` in [`CHUNK`]s for its [`Facts`].
+    pub(crate) async fn facts(&self, id: &str) -> std::io::Result<Facts> {
+        let path = self.path(id);
+        blocking(move || {
+            let mut file = std::fs::File::open(path)?;
+            let mut buf = vec![0u8; CHUNK];
+            let mut facts = Facts {
+                size: 0,
+                eight_bit: false,
+            };
+            loop {
+                let n = match std::io::Read::read(&mut file, &mut buf) {
+                    Ok(0) => return Ok(facts),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                facts.size += n as u64;
+                facts.eight_bit |= !buf[..n].is_ascii();
+            }
+        })
+        .await
     }
 
     /// Removes message `id`; a file already gone is fine.
@@ -171,6 +252,8 @@ mod tests {
         assert!(valid_id(&id));
         spool.write(&id, b"hello".to_vec()).await.expect("write");
         assert_eq!(spool.read(&id).await.expect("read"), b"hello");
+        let facts = spool.facts(&id).await.expect("facts");
+        assert_eq!((facts.size, facts.eight_bit), (5, false));
         assert!(
             spool.write(&id, b"again".to_vec()).await.is_err(),
             "ids are never reused"
@@ -185,6 +268,63 @@ mod tests {
         spool.remove(&id).await.expect("remove");
         spool.remove(&id).await.expect("remove twice");
         assert!(spool.read(&id).await.is_err());
+        assert!(spool.facts(&id).await.is_err());
         assert!(!valid_id("../etc/passwd") && !valid_id(""));
+    }
+
+    /// The head of a message: its header section only, or at most the
+    /// limit, cut after a complete line.
+    #[tokio::test]
+    async fn read_head_stops_after_the_header_section() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path().join("queue"));
+        let id = new_id();
+        let mut message = b"Subject: hi\r\nX-Long: ".to_vec();
+        message.extend(std::iter::repeat_n(b'y', CHUNK));
+        message.extend_from_slice(b"\r\n\r\nbody\r\n\r\nmore body\r\n");
+        spool.write(&id, message.clone()).await.expect("write");
+        let head = spool.read_head(&id, 1 << 20).await.expect("head");
+        let body = b"body\r\n\r\nmore body\r\n".len();
+        assert!(
+            head == message[..message.len() - body],
+            "{} octets",
+            head.len()
+        );
+        assert!(head.ends_with(b"yy\r\n\r\n"));
+        let cut = spool.read_head(&id, 100).await.expect("cut head");
+        assert_eq!(cut, b"Subject: hi\r\n");
+        let other = new_id();
+        spool
+            .write(&other, b"A: b\n\nbody\n".to_vec())
+            .await
+            .expect("write");
+        assert_eq!(
+            spool.read_head(&other, 1000).await.expect("lf"),
+            b"A: b\n\n"
+        );
+        let short = new_id();
+        spool
+            .write(&short, b"A: b\r\n".to_vec())
+            .await
+            .expect("write");
+        assert_eq!(
+            spool.read_head(&short, 1000).await.expect("no body"),
+            b"A: b\r\n"
+        );
+    }
+
+    /// Facts of a message larger than one chunk, its only 8-bit octet in
+    /// the last chunk.
+    #[tokio::test]
+    async fn facts_scan_every_chunk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path().join("queue"));
+        let id = new_id();
+        let mut body = vec![b'a'; 3 * CHUNK];
+        body.extend_from_slice("é\r\n".as_bytes());
+        spool.write(&id, body.clone()).await.expect("write");
+        let facts = spool.facts(&id).await.expect("facts");
+        assert_eq!(facts.size, body.len() as u64);
+        assert!(facts.eight_bit);
     }
 }

@@ -8,11 +8,13 @@
 //! permanent failure), addresses that need SMTPUTF8 when it is not
 //! offered (RFC 6531 §3.2: 5.6.7), addresses that do not parse.
 
+use std::path::Path;
+
 use super::client::{Client, SessionError, one_line};
+use super::spool::Facts;
 use super::store::{Outcome, OutcomeKind};
 use crate::protocol::smtp::{
     Body, Command, EnhancedStatus, ForwardPath, MailParams, RcptParams, Reply, ReversePath,
-    dot_stuff, has_eight_bit,
 };
 
 /// The message of a transaction.
@@ -22,8 +24,10 @@ pub(crate) struct Envelope<'a> {
     pub sender: &'a str,
     /// The message arrived with SMTPUTF8.
     pub smtputf8: bool,
-    /// The message as stored in the spool.
-    pub body: &'a [u8],
+    /// The spool file holding the message, sent from there in chunks.
+    pub body: &'a Path,
+    /// Its size and whether it is 8-bit.
+    pub facts: Facts,
 }
 
 /// Which command a refusal answered.
@@ -117,7 +121,7 @@ pub(crate) async fn send(
 ) -> Result<Vec<TxRcpt>, SessionError> {
     let caps = client.capabilities().clone();
     let host = client.host().to_string();
-    let size = env.body.len() as u64;
+    let size = env.facts.size;
     if let Some(limit) = caps.size.filter(|&l| l > 0 && size > l) {
         let text = format!("message of {size} octets exceeds the size limit ({limit}) of {host}");
         return Ok(vec![local((5, 3, 4), text); rcpts.len()]);
@@ -154,7 +158,7 @@ pub(crate) async fn send(
         let needs_utf8 = !from.is_ascii() || paths.iter().any(|(_, p)| !p.is_ascii());
         let params = MailParams {
             size: caps.size.map(|_| size),
-            body: if caps.eight_bit_mime && has_eight_bit(env.body) {
+            body: if caps.eight_bit_mime && env.facts.eight_bit {
                 Body::EightBitMime
             } else {
                 Body::SevenBit
@@ -293,7 +297,7 @@ async fn finish(
         }
         return Ok(());
     }
-    client.write(&dot_stuff(env.body), t.data).await?;
+    client.send_data(env.body, t.data).await?;
     let end = client.read_reply(t.data).await?;
     client.dirty = false;
     for i in accepted {

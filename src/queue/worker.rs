@@ -12,6 +12,7 @@ use super::bounce::Notifier;
 use super::client::{Client, SessionError, Spec, Timeouts, TlsPolicy};
 use super::route::{self, Target};
 use super::settle::{self, Touched};
+use super::spool::Facts;
 use super::store::{self, Claimed, Outcome, OutcomeKind};
 use super::transaction::{self, Envelope, Stage, TxRcpt};
 use super::{ms, now_ms};
@@ -71,10 +72,12 @@ impl Drop for Renewal {
     }
 }
 
-/// One message's share of the work.
+/// One message's share of the work. The message itself stays in its
+/// spool file until it is sent, in chunks: a worker holds no message
+/// bodies, however many it claimed.
 struct Batch {
     info: MessageInfo,
-    body: Vec<u8>,
+    facts: Facts,
     rows: Vec<Claimed>,
 }
 
@@ -151,8 +154,9 @@ pub(crate) async fn run(ctx: Arc<Ctx>, domain: String, shutdown: Shutdown) {
     }
 }
 
-/// Groups claimed rows by message and reads each spool file; a message
-/// whose file is gone fails (nothing can be sent).
+/// Groups claimed rows by message and scans each spool file for its
+/// size and 8-bit content; a message whose file is gone fails (nothing
+/// can be sent).
 async fn load(
     ctx: &Ctx,
     owner: &str,
@@ -174,8 +178,8 @@ async fn load(
                 continue;
             }
         };
-        match queue.spool().read(&id).await {
-            Ok(body) => out.push(Batch { info, body, rows }),
+        match queue.spool().facts(&id).await {
+            Ok(facts) => out.push(Batch { info, facts, rows }),
             Err(e) => {
                 tracing::error!(queue_id = %id, error = %e, "queue file unreadable");
                 let o = Outcome {
@@ -332,6 +336,7 @@ async fn send_message(
 ) -> Result<(), SessionError> {
     let queue = &ctx.notifier.queue;
     let max = queue.settings().max_recipients_per_transaction.max(1);
+    let path = queue.spool().path(&batch.info.id);
     let mut rounds = 0;
     while !batch.rows.is_empty() {
         let n = batch.rows.len().min(max);
@@ -342,7 +347,8 @@ async fn send_message(
         let env = Envelope {
             sender: &batch.info.sender,
             smtputf8: batch.info.smtputf8,
-            body: &batch.body,
+            body: &path,
+            facts: batch.facts,
         };
         let started = Instant::now();
         let sent = transaction::send(client, &env, &addresses).await;

@@ -35,8 +35,8 @@ impl<S: Transport> Session<S> {
             return;
         }
         let sender = from.mailbox().map(mailbox_string).unwrap_or_default();
-        if self.settings.mode == super::Mode::Submission && !self.may_send_as(&sender).await {
-            self.reply(super::submission::not_owner(&sender));
+        if let Err(refusal) = self.check_envelope_sender(&sender).await {
+            self.reply(refusal);
             return;
         }
         let verdict = self.services.pipeline.on_mail(&mut self.ctx, &sender).await;

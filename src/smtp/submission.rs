@@ -7,16 +7,26 @@ use std::net::IpAddr;
 use super::Mode;
 use super::session::Session;
 use crate::config::SenderPolicy;
+use crate::directory::SenderRules;
 use crate::net::Transport;
 use crate::pipeline::headers::received::rfc5322_date;
 use crate::protocol::smtp::{Command, EnhancedStatus, Reply};
 
 /// `553 5.7.1`: the user may not send as this address.
-pub(super) fn not_owner(address: &str) -> Reply {
+fn not_owner(address: &str) -> Reply {
     Reply::new(
         553,
         Some(EnhancedStatus::new(5, 7, 1)),
         format!("Sender address <{address}> not owned by the authenticated user"),
+    )
+}
+
+/// `451 4.3.0`: the directory could not be asked; the client may retry.
+fn directory_unavailable() -> Reply {
+    Reply::new(
+        451,
+        Some(EnhancedStatus::new(4, 3, 0)),
+        "Temporary failure checking the sender; try again later",
     )
 }
 
@@ -50,24 +60,75 @@ impl<S: Transport> Session<S> {
         Ok(())
     }
 
-    /// Whether the logged-in user may use `address` as a sender.
-    pub(super) async fn may_send_as(&self, address: &str) -> bool {
-        let Some(user) = &self.user else { return false };
+    /// The sender rules of the logged-in user (its override, its
+    /// domain's, then `[submission]`), read at every use so that a change
+    /// with `postel user|domain sender-policy` applies to the next message.
+    ///
+    /// # Errors
+    /// `451 4.3.0` when the directory cannot be read.
+    async fn sender_rules(&self) -> Result<SenderRules, Reply> {
+        let defaults = &self.settings.submission;
+        let Some(user) = &self.user else {
+            return Ok(SenderRules {
+                policy: defaults.sender_policy,
+                check_header_from: defaults.check_header_from,
+            });
+        };
+        self.services
+            .directory
+            .sender_rules(&user.address, defaults)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot read the sender rules");
+                directory_unavailable()
+            })
+    }
+
+    /// Whether the logged-in user may use `address` as a sender under
+    /// `policy`.
+    ///
+    /// # Errors
+    /// `451 4.3.0` when the directory cannot be read.
+    async fn may_send_as(&self, policy: SenderPolicy, address: &str) -> Result<bool, Reply> {
+        let Some(user) = &self.user else {
+            return Ok(false);
+        };
         let dir = &self.services.directory;
-        match self.settings.submission.sender_policy {
+        Ok(match policy {
             SenderPolicy::Any => true,
             SenderPolicy::Domain => {
                 let domain = |a: &str| a.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
                 domain(address).is_some() && domain(address) == domain(&user.address)
             }
-            SenderPolicy::Owned => dir.owns(&user.address, address).await.unwrap_or(false),
+            SenderPolicy::Owned => dir.owns(&user.address, address).await.map_err(|e| {
+                tracing::error!(error = %e, "cannot check sender ownership");
+                directory_unavailable()
+            })?,
+        })
+    }
+
+    /// Checks the envelope sender of a submission (MAIL FROM): `Err` with
+    /// the refusal (`553 5.7.1`, or `451` on a directory failure).
+    pub(super) async fn check_envelope_sender(&self, address: &str) -> Result<(), Reply> {
+        if self.settings.mode != Mode::Submission {
+            return Ok(());
+        }
+        let rules = self.sender_rules().await?;
+        if self.may_send_as(rules.policy, address).await? {
+            Ok(())
+        } else {
+            Err(not_owner(address))
         }
     }
 
     /// Checks the `From:` header of a submitted message; `Err` with the
     /// refusal when an address in it may not be used.
     pub(super) async fn check_header_from(&self, message: &[u8]) -> Result<(), Reply> {
-        if self.settings.mode != Mode::Submission || !self.settings.submission.check_header_from {
+        if self.settings.mode != Mode::Submission {
+            return Ok(());
+        }
+        let rules = self.sender_rules().await?;
+        if !rules.check_header_from {
             return Ok(());
         }
         let parsed = mail_parser::MessageParser::new().parse_headers(message);
@@ -88,7 +149,7 @@ impl<S: Transport> Session<S> {
             ));
         }
         for a in &addresses {
-            if !self.may_send_as(a).await {
+            if !self.may_send_as(rules.policy, a).await? {
                 return Err(not_owner(a));
             }
         }

@@ -14,7 +14,8 @@
 //! - [`server_capabilities`]: the EHLO reply as a [`Capabilities`] value,
 //!   the same type the server side advertises from.
 //! - [`dot_stuff`]: a stored message as DATA sends it: CRLF line
-//!   endings, a leading `.` doubled, the final `.` line appended.
+//!   endings, a leading `.` doubled, the final `.` line appended;
+//!   [`DotStuffer`] does the same piece by piece.
 //!
 //! Must not: do I/O, know about TLS, timeouts or the queue.
 
@@ -246,22 +247,60 @@ pub fn server_capabilities(ehlo: &Reply) -> Capabilities {
 /// doubled, a final CRLF added if the message lacks one, then `.CRLF`.
 pub fn dot_stuff(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 8);
-    let mut at_line_start = true;
-    for (i, &b) in message.iter().enumerate() {
-        if at_line_start && b == b'.' {
-            out.push(b'.');
-        }
-        if b == b'\n' && (i == 0 || message[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-        at_line_start = b == b'\n';
-    }
-    if !message.is_empty() && !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
+    let mut stuffer = DotStuffer::new();
+    stuffer.push(message, &mut out);
+    stuffer.finish(&mut out);
     out
+}
+
+/// [`dot_stuff`] in pieces, so a message can be sent from its file in
+/// bounded chunks: the output is the same however the input is split.
+#[derive(Debug, Clone, Copy)]
+pub struct DotStuffer {
+    /// The next octet starts a line.
+    at_line_start: bool,
+    /// The last octet pushed, if any.
+    last: Option<u8>,
+}
+
+impl Default for DotStuffer {
+    fn default() -> Self {
+        DotStuffer::new()
+    }
+}
+
+impl DotStuffer {
+    /// At the start of a message.
+    pub fn new() -> DotStuffer {
+        DotStuffer {
+            at_line_start: true,
+            last: None,
+        }
+    }
+
+    /// Appends the stuffed form of the next piece of the message to `out`.
+    pub fn push(&mut self, piece: &[u8], out: &mut Vec<u8>) {
+        out.reserve(piece.len() + piece.len() / 64 + 2);
+        for &b in piece {
+            if self.at_line_start && b == b'.' {
+                out.push(b'.');
+            }
+            if b == b'\n' && self.last != Some(b'\r') {
+                out.push(b'\r');
+            }
+            out.push(b);
+            self.at_line_start = b == b'\n';
+            self.last = Some(b);
+        }
+    }
+
+    /// Ends the message: a CRLF if it lacked one, then `.CRLF`.
+    pub fn finish(self, out: &mut Vec<u8>) {
+        if self.last.is_some_and(|b| b != b'\n') {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b".\r\n");
+    }
 }
 
 /// Whether a message has octets above 127 (it then needs

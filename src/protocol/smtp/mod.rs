@@ -54,7 +54,7 @@ mod tests;
 pub use address::{AddressError, ForwardPath, MAX_LOCAL_PART, MAX_PATH, Mailbox, ReversePath};
 pub use bdat::{BdatReceiver, ChunkOutcome, ChunkSkipper};
 pub use client::{
-    ReplyError, ReplyLimits, ReplyParser, dot_stuff, has_eight_bit, server_capabilities,
+    DotStuffer, ReplyError, ReplyLimits, ReplyParser, dot_stuff, has_eight_bit, server_capabilities,
 };
 pub use command::{Command, SaslResponse, Verb};
 pub use data::{DataLimits, DataOutcome, DataReceiver, DataSink, Progress};

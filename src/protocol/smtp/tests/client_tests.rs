@@ -213,6 +213,36 @@ fn dot_stuffing() {
     assert!(!has_eight_bit(b"plain"));
 }
 
+/// The piecewise stuffer gives what the whole-message one gives, for
+/// every split of the input (whole, byte at a time, random chunks).
+#[test]
+fn dot_stuffer_output_does_not_depend_on_the_split() {
+    let mut rng = Rng::new(5);
+    let alphabet = [b'.', b'\n', b'\r', b'a', 0xc3];
+    let mut messages: Vec<Vec<u8>> = vec![
+        b"a\r\n.b\r\n..c\r\n".to_vec(),
+        b"\n.\n".to_vec(),
+        b"x\r".to_vec(),
+        Vec::new(),
+    ];
+    for _ in 0..200 {
+        let len = rng.below(60);
+        messages.push((0..len).map(|_| *rng.pick(&alphabet)).collect());
+    }
+    for message in &messages {
+        let whole = dot_stuff(message);
+        for chunks in chunkings(message) {
+            let mut stuffer = DotStuffer::new();
+            let mut out = Vec::new();
+            for c in chunks {
+                stuffer.push(c, &mut out);
+            }
+            stuffer.finish(&mut out);
+            assert_eq!(out, whole, "{message:?}");
+        }
+    }
+}
+
 #[test]
 fn dot_stuffed_data_is_received_unchanged() {
     use crate::protocol::smtp::{DataLimits, DataOutcome, DataReceiver};
