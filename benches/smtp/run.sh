@@ -6,8 +6,9 @@
 #
 # Usage (as root, from the repository root):
 #   bash benches/smtp/run.sh [MSGS] [REPS]      defaults: 2000 3
-# Prints one line per run and a summary; paste the summary into
-# docs/benchmarks.md together with `nproc`, `free -h` and the date.
+# Prints one line per run, the load (`uptime`) before each part, and the
+# raw bound; paste them into docs/benchmarks.md together with `nproc`,
+# `free -h` and the date. Stops the Postfix/Dovecot peer at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MSGS=${1:-2000}
@@ -16,7 +17,8 @@ PORT=10026
 DNSPORT=10053
 WORK=$(mktemp -d /var/tmp/postel-bench.XXXXXX)
 SHARED=${SHARED:-../shared/bench}
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+PEER=""
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$PEER" ] || sh "$SHARED/setup-postfix-dovecot.sh" stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
 export DEBIAN_FRONTEND=noninteractive
 command -v smtp-source >/dev/null || {
@@ -84,7 +86,7 @@ for i in 1 2 3 4 5; do
     one
 done
 
-echo "== Postel ($MSGS messages of 4 KiB)"
+echo "== Postel ($MSGS messages of 4 KiB) -- load: $(uptime)"
 for sessions in 1 20; do
     for rep in $(seq "$REPS"); do
         before=$(count)
@@ -98,16 +100,21 @@ for sessions in 1 20; do
 done
 kill -TERM $PID; wait $PID 2>/dev/null || true
 
-echo "== raw durable Maildir write bound of this disk"
-python3 "$SHARED/phys.py" "$WORK/phys" 2>/dev/null || echo "(shared phys.py unavailable)"
+echo "== raw durable Maildir write bound of this disk -- load: $(uptime)"
+# tmp/ create + write 4 KiB + fsync, rename into new/, fsync new/.
+python3 benches/smtp/raw_bound.py "$WORK/raw20" 20 4000
+python3 benches/smtp/raw_bound.py "$WORK/raw1" 1 1000
 
 if [ -x "$SHARED/setup-postfix-dovecot.sh" ] || [ -f "$SHARED/setup-postfix-dovecot.sh" ]; then
-    echo "== Postfix -> Dovecot LMTP ($MSGS messages, 20 and 1 sessions)"
+    echo "== Postfix -> Dovecot LMTP ($MSGS messages, 20 and 1 sessions) -- load: $(uptime)"
     # The team's peer set-up edits /etc/postfix/main.cf, which Debian does
     # not create under "No configuration".
     [ -f /etc/postfix/main.cf ] || cp /usr/share/postfix/main.cf.debian /etc/postfix/main.cf
+    PEER=1
     sh "$SHARED/setup-postfix-dovecot.sh"
     python3 "$SHARED/smtp_bench.py" "$MSGS" 20 "$REPS"
     python3 "$SHARED/smtp_bench.py" "$MSGS" 1 "$REPS"
     sh "$SHARED/setup-postfix-dovecot.sh" stop
+    PEER=""
 fi
+echo "== done -- load: $(uptime)"
