@@ -16,6 +16,8 @@ REPS=${2:-3}
 PORT=10026
 DNSPORT=10053
 WORK=$(mktemp -d /var/tmp/postel-bench.XXXXXX)
+# The team's peer harness: ../shared/bench from the main checkout; set
+# SHARED for a worktree elsewhere (e.g. SHARED=/work/shared/bench).
 SHARED=${SHARED:-../shared/bench}
 PEER=""
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$PEER" ] || sh "$SHARED/setup-postfix-dovecot.sh" stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
@@ -88,26 +90,36 @@ for i in 1 2 3 4 5; do
     one
 done
 
+# The raw bound of this (virtual, shared) disk moves by a factor of three
+# within minutes, so it is measured right before each Postel run with as
+# many writers as sessions, and the ratio is taken against that.
+raw() { # writers
+    python3 benches/smtp/raw_bound.py "$WORK/raw$1" "$1" $(( $1 == 1 ? 1000 : 4000 )) |
+        python3 -c "import json,sys; print(json.load(sys.stdin)['per_s'])"
+}
 echo "== Postel ($MSGS messages of 4 KiB) -- load: $(uptime)"
 for sessions in 1 20; do
     for rep in $(seq "$REPS"); do
+        bound=$(raw "$sessions")
         before=$(count)
         t0=$(date +%s.%N)
         source_run "$sessions" "$MSGS"
         t1=$(date +%s.%N)
         after=$(count)
         rss=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
-        python3 -c "import sys; m=$MSGS; s=$t1-$t0; print(f'postel sessions=$sessions rep=$rep accepted+delivered={$after-$before} time={s:.2f}s rate={m/s:.0f}/s ms_per_msg={1000*s/m:.2f} peak_rss={$rss/1024:.1f}MiB')"
+        python3 -c "import sys; m=$MSGS; s=$t1-$t0; print(f'postel sessions=$sessions rep=$rep accepted+delivered={$after-$before} time={s:.2f}s rate={m/s:.0f}/s ms_per_msg={1000*s/m:.2f} peak_rss={$rss/1024:.1f}MiB raw_bound_just_before={$bound}/s ratio={100*m/s/$bound:.0f}%')"
     done
 done
 kill -TERM $PID; wait $PID 2>/dev/null || true
 
-echo "== raw durable Maildir write bound of this disk -- load: $(uptime)"
+echo "== raw durable Maildir write bound of this disk, once more -- load: $(uptime)"
 # tmp/ create + write 4 KiB + fsync, rename into new/, fsync new/.
 python3 benches/smtp/raw_bound.py "$WORK/raw20" 20 4000
 python3 benches/smtp/raw_bound.py "$WORK/raw1" 1 1000
 
-if [ -x "$SHARED/setup-postfix-dovecot.sh" ] || [ -f "$SHARED/setup-postfix-dovecot.sh" ]; then
+if [ ! -f "$SHARED/setup-postfix-dovecot.sh" ]; then
+    echo "== Postfix -> Dovecot skipped: no $SHARED/setup-postfix-dovecot.sh (set SHARED)"
+else
     echo "== Postfix -> Dovecot LMTP ($MSGS messages, 20 and 1 sessions) -- load: $(uptime)"
     # The team's peer set-up edits /etc/postfix/main.cf, which Debian does
     # not create under "No configuration".
