@@ -47,7 +47,10 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
 
     /// How many entries are held (expired ones included until evicted).
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Whether nothing is held.

@@ -150,7 +150,9 @@ async fn authenticate(
         .verify_dkim(resolver.auth_params(&parsed))
         .await;
     let signatures = dkim::summarize(&dkim_outputs);
-    let arc = authenticator.verify_arc(resolver.auth_params(&parsed)).await;
+    let arc = authenticator
+        .verify_arc(resolver.auth_params(&parsed))
+        .await;
     let dmarc = dmarc::check(resolver, &parsed, &dkim_outputs, &spf).await;
     let from_domain = from_domain(&parsed);
     let dkim_domains = dkim::aligned_pass_domains(&signatures, &from_domain);
