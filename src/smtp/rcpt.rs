@@ -12,7 +12,7 @@
 //!
 //! A local recipient's directory answer (accounts, quotas, forwards) is
 //! kept for [`super::RECIPIENT_CACHE_TTL`] per listener: a busy sender's
-//! next messages to the same address skip the ~8 SQL reads of alias
+//! next messages to the same address skip the SQL reads of alias
 //! resolution. Only answers that accept are kept, so a new user or alias
 //! is seen at once; a removed or disabled one may still receive for that
 //! long. The quota usage is checked live every time.
