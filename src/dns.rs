@@ -15,7 +15,11 @@
 //! Caching: hickory's response cache (positive and negative answers, TTLs
 //! as published, capped by [`ResolverOptions::max_ttl`]) is shared by every
 //! clone of a [`Resolver`] — the pipeline, the queue and the CLI hold
-//! clones of one value.
+//! clones of one value. On top of it, mail-auth's record caches
+//! ([`cache::AuthCaches`]) keep the *parsed* SPF, DMARC and DKIM key records
+//! until the same expiry, so a busy sender's records are not re-parsed
+//! for every message; the pipeline passes them to every verification
+//! through [`Resolver::auth_params`].
 //!
 //! The hosts file is never consulted: mail authentication (RFC 7208 §5,
 //! RFC 6376 §3.6.2, RFC 7489 §6.6.3) and forward-confirmed reverse DNS are
@@ -43,9 +47,25 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::op::{Message, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{TokioResolver, system_conf};
-use mail_auth::MessageAuthenticator;
+use mail_auth::{MessageAuthenticator, Parameters};
 
 use crate::config::DnsConfig;
+
+pub mod cache;
+
+use cache::{AuthCaches, TtlCache};
+
+/// mail-auth verification parameters carrying this resolver's record
+/// caches.
+pub type AuthParams<'x, P> = Parameters<
+    'x,
+    P,
+    TtlCache<Box<str>, mail_auth::Txt>,
+    TtlCache<Box<str>, mail_auth::RecordSet<mail_auth::MX>>,
+    TtlCache<Box<str>, mail_auth::RecordSet<Ipv4Addr>>,
+    TtlCache<Box<str>, mail_auth::RecordSet<std::net::Ipv6Addr>>,
+    TtlCache<IpAddr, mail_auth::RecordSet<Box<str>>>,
+>;
 
 /// The resolver could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +111,8 @@ pub struct ResolverOptions {
     pub timeout: Duration,
     /// How many times a query is sent before giving up.
     pub attempts: usize,
-    /// How many answers the cache holds.
+    /// How many answers the cache holds (hickory's, and each of
+    /// mail-auth's parsed-record caches).
     pub cache_size: u64,
     /// Cached answers are dropped after this long whatever their TTL.
     pub max_ttl: Duration,
@@ -114,6 +135,10 @@ impl Default for ResolverOptions {
 #[derive(Clone)]
 pub struct Resolver {
     auth: Arc<MessageAuthenticator>,
+    caches: Arc<AuthCaches>,
+    /// Loopback PTR answers asked directly (hickory's cache does not see
+    /// them), kept for their TTL.
+    loopback_ptr: Arc<TtlCache<IpAddr, Vec<String>>>,
     /// Configured servers, asked directly for loopback PTR records.
     servers: Arc<[SocketAddr]>,
     options: ResolverOptions,
@@ -167,6 +192,10 @@ impl Resolver {
                 .map_err(|e| DnsSetupError::Build(e.to_string()))?;
         Ok(Resolver {
             auth: Arc::new(MessageAuthenticator(resolver)),
+            caches: Arc::new(AuthCaches::new(
+                usize::try_from(options.cache_size).unwrap_or(usize::MAX),
+            )),
+            loopback_ptr: Arc::new(TtlCache::new(256)),
             servers: config.nameservers.clone().into(),
             options,
         })
@@ -175,6 +204,23 @@ impl Resolver {
     /// The SPF/DKIM/DMARC/ARC verifier, sharing this resolver's cache.
     pub fn authenticator(&self) -> &MessageAuthenticator {
         &self.auth
+    }
+
+    /// `params` for one of the authenticator's `verify_*` calls, with
+    /// this resolver's parsed-record caches attached.
+    pub fn auth_params<P>(&self, params: P) -> AuthParams<'_, P> {
+        let c = &*self.caches;
+        Parameters::new(params)
+            .with_txt_cache(&c.txt)
+            .with_mx_cache(&c.mx)
+            .with_ipv4_cache(&c.ipv4)
+            .with_ipv6_cache(&c.ipv6)
+            .with_ptr_cache(&c.ptr)
+    }
+
+    /// The parsed-record caches (for tests and diagnostics).
+    pub fn auth_caches(&self) -> &AuthCaches {
+        &self.caches
     }
 
     /// IPv4 addresses of `name` (an `A` lookup).
@@ -332,11 +378,20 @@ impl Resolver {
     /// with `localhost` (RFC 6761 §6.3), which would hide the records of
     /// a test zone served to connections from 127.0.0.x.
     async fn direct_ptr(&self, ip: IpAddr) -> Result<Vec<String>, LookupError> {
+        if let Some(names) = self.loopback_ptr.get_fresh(&ip) {
+            return Ok(names);
+        }
         let mut last = LookupError::Temporary("no nameserver answered".into());
         for _ in 0..self.options.attempts.max(1) {
             for server in self.servers.iter() {
                 match tokio::time::timeout(self.options.timeout, udp_ptr(*server, ip)).await {
-                    Ok(Ok(answer)) => return answer,
+                    Ok(Ok(Ok((names, ttl)))) => {
+                        let ttl = ttl.min(self.options.max_ttl);
+                        let until = std::time::Instant::now() + ttl;
+                        self.loopback_ptr.put(ip, names.clone(), until);
+                        return Ok(names);
+                    }
+                    Ok(Ok(Err(err))) => return Err(err),
                     Ok(Err(err)) => last = LookupError::Temporary(err.to_string()),
                     Err(_) => last = LookupError::Temporary(format!("{server}: timed out")),
                 }
@@ -346,11 +401,12 @@ impl Resolver {
     }
 }
 
-/// One PTR query over UDP; the outer `Result` is transport trouble.
+/// One PTR query over UDP: the names and the smallest TTL of the answer;
+/// the outer `Result` is transport trouble.
 async fn udp_ptr(
     server: SocketAddr,
     ip: IpAddr,
-) -> std::io::Result<Result<Vec<String>, LookupError>> {
+) -> std::io::Result<Result<(Vec<String>, Duration), LookupError>> {
     let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
     let mut query = Message::query();
     query.metadata.recursion_desired = true;
@@ -374,18 +430,20 @@ async fn udp_ptr(
         }
         return Ok(match reply.metadata.response_code {
             ResponseCode::NoError => {
-                let names: Vec<String> = reply
+                let ptrs: Vec<(String, u32)> = reply
                     .answers
                     .iter()
                     .filter_map(|r| match &r.data {
-                        RData::PTR(ptr) => Some(display_name(&ptr.0)),
+                        RData::PTR(ptr) => Some((display_name(&ptr.0), r.ttl)),
                         _ => None,
                     })
                     .collect();
+                let ttl = ptrs.iter().map(|(_, t)| *t).min().unwrap_or(0);
+                let names: Vec<String> = ptrs.into_iter().map(|(n, _)| n).collect();
                 if names.is_empty() {
                     Err(LookupError::NotFound)
                 } else {
-                    Ok(names)
+                    Ok((names, Duration::from_secs(u64::from(ttl))))
                 }
             }
             ResponseCode::NXDomain => Err(LookupError::NotFound),

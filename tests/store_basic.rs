@@ -136,6 +136,41 @@ async fn deliver_does_not_touch_the_database() -> TestResult {
     Ok(())
 }
 
+/// Group commit: many deliveries into one mailbox at once all succeed,
+/// each is complete in `new/` when its `deliver` returns, and together
+/// they needed at most one directory fsync each (usually far fewer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_share_directory_fsyncs() -> TestResult {
+    const N: usize = 64;
+    for t in common::all_dbs().await {
+        let store = store_for(&t).await?;
+        let before = store.directory_fsyncs();
+        let mut tasks = Vec::new();
+        for n in 0..N {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let d = store.deliver(ACCOUNT, "INBOX", &message(n), 0).await?;
+                // Acknowledged means already in new/, complete.
+                let on_disk = std::fs::read(&d.path).map_err(|e| StoreError::Io {
+                    path: d.path.clone(),
+                    source: e,
+                })?;
+                Ok::<_, StoreError>((n, on_disk))
+            }));
+        }
+        for task in tasks {
+            let (n, on_disk) = task.await??;
+            assert_eq!(on_disk, crlf(&message(n)), "{}", t.label);
+        }
+        let fsyncs = store.directory_fsyncs() - before;
+        assert!((1..=N as u64).contains(&fsyncs), "{}: {fsyncs}", t.label);
+        assert_eq!(files_in(&inbox(&store)?.join("new")).len(), N);
+        assert!(files_in(&inbox(&store)?.join("tmp")).is_empty());
+        assert_eq!(store.sync(ACCOUNT, "INBOX").await?.messages.len(), N);
+    }
+    Ok(())
+}
+
 async fn db_flags(t: &common::TestDb, uid: u32) -> Result<(String, String, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT m.flags, m.keywords, m.modseq FROM messages m \

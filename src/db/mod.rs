@@ -125,6 +125,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(60))
+            // A connection to a local file cannot go stale: the ping sqlx
+            // sends on every acquire cost a round trip to the connection's
+            // worker thread per query (half the thread hops of a lookup).
+            .test_before_acquire(false)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(

@@ -153,14 +153,6 @@ impl Directory {
         Ok(rows.into_iter().map(|(t,)| t).collect())
     }
 
-    async fn user_exists(&self, address: &str) -> Result<bool, DirectoryError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT enabled FROM users WHERE address = $1")
-            .bind(address)
-            .fetch_optional(self.db.pool())
-            .await?;
-        Ok(row.is_some())
-    }
-
     /// Where mail to `rcpt` goes; `None` when nobody here receives it.
     /// An address in a non-local domain resolves to itself as remote.
     ///
@@ -173,11 +165,21 @@ impl Directory {
         let mut seen = BTreeSet::new();
         let mut queue = vec![(addr, 0usize)];
         let mut found_any = false;
+        // Alias chains mostly stay in one domain: ask about each once.
+        let mut local_domains: Vec<(String, bool)> = Vec::new();
         while let Some((a, depth)) = queue.pop() {
             if depth > MAX_DEPTH || !seen.insert(a.to_string()) {
                 continue;
             }
-            if !self.is_local_domain(a.domain()).await? {
+            let is_local = match local_domains.iter().find(|(d, _)| d == a.domain()) {
+                Some((_, known)) => *known,
+                None => {
+                    let known = self.is_local_domain(a.domain()).await?;
+                    local_domains.push((a.domain().to_string(), known));
+                    known
+                }
+            };
+            if !is_local {
                 remote.insert(a.to_string());
                 found_any = true;
                 continue;
@@ -204,19 +206,46 @@ impl Directory {
     }
 
     async fn expand_local(&self, a: &Address) -> Result<Expansion, DirectoryError> {
-        let mut candidates = vec![a.clone()];
-        candidates.extend(a.without_subaddress(&self.config.plus_separator));
+        let mut candidates = vec![a.to_string()];
+        candidates.extend(
+            a.without_subaddress(&self.config.plus_separator)
+                .map(|c| c.to_string()),
+        );
+        let catch_all = format!("@{}", a.domain());
+        // One round trip for every rule below: the user rows and alias
+        // rows of the address, of its base address and the catch-all;
+        // the order of the rules is applied here.
+        let base = candidates.get(1).unwrap_or(&candidates[0]);
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT 'u', address, address FROM users WHERE address = $1 OR address = $2 \
+             UNION ALL \
+             SELECT 'a', source, target FROM aliases \
+             WHERE source = $1 OR source = $2 OR source = $3",
+        )
+        .bind(&candidates[0])
+        .bind(base)
+        .bind(&catch_all)
+        .fetch_all(self.db.pool())
+        .await?;
+        let targets = |source: &str| {
+            let mut ts: Vec<String> = rows
+                .iter()
+                .filter(|(kind, s, _)| kind == "a" && s == source)
+                .map(|(_, _, t)| t.clone())
+                .collect();
+            ts.sort();
+            ts
+        };
         for c in &candidates {
-            let s = c.to_string();
-            if self.user_exists(&s).await? {
-                return Ok(Expansion::User(s));
+            if rows.iter().any(|(kind, s, _)| kind == "u" && s == c) {
+                return Ok(Expansion::User(c.clone()));
             }
-            let ts = self.alias_targets(&s).await?;
+            let ts = targets(c);
             if !ts.is_empty() {
                 return Ok(Expansion::Targets(ts));
             }
         }
-        let ts = self.alias_targets(&format!("@{}", a.domain())).await?;
+        let ts = targets(&catch_all);
         if !ts.is_empty() {
             return Ok(Expansion::Targets(ts));
         }

@@ -113,12 +113,13 @@ async fn authenticate(
     ctx: &SessionCtx,
     message: &[u8],
 ) -> (Vec<StageOutcome>, Vec<String>, SpfCheck) {
-    let authenticator = p.resolver.authenticator();
+    let resolver = &p.resolver;
+    let authenticator = resolver.authenticator();
     let spf = match ctx.spf() {
         Some(spf) => spf.clone(),
         None => {
             spf::check(
-                authenticator,
+                resolver,
                 ctx.ip(),
                 &ctx.helo,
                 ctx.mail_from().unwrap_or(""),
@@ -145,10 +146,14 @@ async fn authenticate(
         ));
         return (outcomes, Vec::new(), spf);
     };
-    let dkim_outputs = authenticator.verify_dkim(&parsed).await;
+    let dkim_outputs = authenticator
+        .verify_dkim(resolver.auth_params(&parsed))
+        .await;
     let signatures = dkim::summarize(&dkim_outputs);
-    let arc = authenticator.verify_arc(&parsed).await;
-    let dmarc = dmarc::check(authenticator, &parsed, &dkim_outputs, &spf).await;
+    let arc = authenticator
+        .verify_arc(resolver.auth_params(&parsed))
+        .await;
+    let dmarc = dmarc::check(resolver, &parsed, &dkim_outputs, &spf).await;
     let from_domain = from_domain(&parsed);
     let dkim_domains = dkim::aligned_pass_domains(&signatures, &from_domain);
     outcomes.push(outcome(

@@ -22,7 +22,7 @@
 
 use mail_auth::dmarc::Policy;
 use mail_auth::dmarc::verify::DmarcParameters;
-use mail_auth::{AuthenticatedMessage, DkimOutput, DmarcResult, MessageAuthenticator};
+use mail_auth::{AuthenticatedMessage, DkimOutput, DmarcResult};
 
 use super::headers::auth_results::pvalue;
 use super::settings::{AuthConfig, FailAction};
@@ -70,19 +70,20 @@ pub struct DmarcCheck {
 
 /// Evaluates DMARC for a parsed message.
 pub async fn check(
-    auth: &MessageAuthenticator,
+    resolver: &crate::dns::Resolver,
     message: &AuthenticatedMessage<'_>,
     dkim: &[DkimOutput<'_>],
     spf: &SpfCheck,
 ) -> DmarcCheck {
     let mail_from_domain = spf.domain();
-    let output = auth
-        .verify_dmarc(DmarcParameters::new(
+    let output = resolver
+        .authenticator()
+        .verify_dmarc(resolver.auth_params(DmarcParameters::new(
             message,
             dkim,
             &mail_from_domain,
             &spf.output,
-        ))
+        )))
         .await;
     let result = match output.result() {
         DmarcResult::Pass => DmarcWord::Pass,

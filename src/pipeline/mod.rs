@@ -124,7 +124,7 @@ impl Pipeline {
             return Verdict::Accept;
         }
         let check = spf::check(
-            self.resolver.authenticator(),
+            &self.resolver,
             ctx.ip(),
             &ctx.helo,
             mail_from,

@@ -15,7 +15,7 @@
 use std::net::IpAddr;
 
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{MessageAuthenticator, SpfOutput, SpfResult};
+use mail_auth::{SpfOutput, SpfResult};
 
 use super::headers::auth_results::pvalue;
 use super::settings::FailAction;
@@ -46,25 +46,27 @@ pub fn domain_of(address: &str) -> &str {
 
 /// Runs SPF for `mail_from` (empty for `<>`) from `ip` that said `helo`.
 pub async fn check(
-    auth: &MessageAuthenticator,
+    resolver: &crate::dns::Resolver,
     ip: IpAddr,
     helo: &str,
     mail_from: &str,
     hostname: &str,
 ) -> SpfCheck {
     if mail_from.is_empty() {
-        let output = auth
-            .verify_spf(SpfParameters::verify_ehlo(ip, helo, hostname))
+        let output = resolver
+            .authenticator()
+            .verify_spf(resolver.auth_params(SpfParameters::verify_ehlo(ip, helo, hostname)))
             .await;
         SpfCheck {
             identity: SpfIdentity::Helo(helo.to_string()),
             output,
         }
     } else {
-        let output = auth
-            .verify_spf(SpfParameters::verify_mail_from(
+        let output = resolver
+            .authenticator()
+            .verify_spf(resolver.auth_params(SpfParameters::verify_mail_from(
                 ip, helo, hostname, mail_from,
-            ))
+            )))
             .await;
         SpfCheck {
             identity: SpfIdentity::MailFrom(mail_from.to_string()),

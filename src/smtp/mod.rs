@@ -30,6 +30,7 @@ use ipnet::IpNet;
 pub use session::Session;
 
 use crate::config::{Config, SubmissionConfig};
+use crate::dns::cache::TtlCache;
 use crate::server::Services;
 use crate::server::listener::Handler;
 
@@ -68,7 +69,24 @@ pub struct SmtpSettings {
     pub error_delay: Duration,
     /// What submitted mail may say (submission mode).
     pub submission: SubmissionConfig,
+    /// Recent directory answers for local recipients, shared by the
+    /// listener's sessions (see `rcpt.rs`).
+    pub recipients: Arc<RecipientCache>,
 }
+
+/// A local recipient's accounts (with quotas) and remote forwards.
+pub type RecipientRoute = (Vec<(String, u64)>, Vec<String>);
+
+/// Recent directory answers by RCPT address.
+pub type RecipientCache = TtlCache<String, RecipientRoute>;
+
+/// How long a local recipient's directory answer is reused: short, so
+/// that removing or disabling an address takes effect almost at once,
+/// long enough that a burst of mail to one address costs one lookup.
+pub const RECIPIENT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// Most recipients remembered per listener.
+const RECIPIENT_CACHE_SIZE: usize = 10_000;
 
 impl SmtpSettings {
     /// Settings for `mode` from the configuration.
@@ -86,6 +104,7 @@ impl SmtpSettings {
             hard_error_limit: smtp.hard_error_limit,
             error_delay: smtp.error_delay.get(),
             submission: config.submission.clone(),
+            recipients: Arc::new(RecipientCache::new(RECIPIENT_CACHE_SIZE)),
         }
     }
 

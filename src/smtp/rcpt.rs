@@ -9,6 +9,13 @@
 //! queue; everyone else gets `554 5.7.1 Relay access denied`. Aliases
 //! whose targets are in remote domains forward through the queue too,
 //! for any client (the alias is ours, so this is not relaying).
+//!
+//! A local recipient's directory answer (accounts, quotas, forwards) is
+//! kept for [`super::RECIPIENT_CACHE_TTL`] per listener: a busy sender's
+//! next messages to the same address skip the SQL reads of alias
+//! resolution. Only answers that accept are kept, so a new user or alias
+//! is seen at once; a removed or disabled one may still receive for that
+//! long. The quota usage is checked live every time.
 
 use super::commands::mailbox_string;
 use super::session::{Recipient, Session};
@@ -86,6 +93,46 @@ impl<S: Transport> Session<S> {
         address: &str,
         wire: &str,
     ) -> Result<(Vec<(String, u64)>, Vec<String>), Reply> {
+        let cache = &self.settings.recipients;
+        let (accounts, remote) = match cache.get_fresh(address) {
+            Some(hit) => hit,
+            None => {
+                let (route, cacheable) = self.lookup(address, wire).await?;
+                if cacheable {
+                    let until = std::time::Instant::now() + super::RECIPIENT_CACHE_TTL;
+                    cache.put(address.to_string(), route.clone(), until);
+                }
+                route
+            }
+        };
+        for (account, quota_bytes) in &accounts {
+            if *quota_bytes > 0 {
+                let used = self
+                    .services
+                    .store
+                    .quota_usage(account)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "quota lookup failed");
+                        Reply::local_error()
+                    })?;
+                if used.bytes.saturating_add(self.tx.size_hint) > *quota_bytes {
+                    return Err(reply(552, (5, 2, 2), "Mailbox full"));
+                }
+            }
+        }
+        Ok((accounts, remote))
+    }
+
+    /// The directory's answer for `address`: local accounts with their
+    /// quotas and remote addresses, and whether it may be cached (a
+    /// local recipient whose accounts are all enabled; never a relayed
+    /// one, which depends on the client).
+    async fn lookup(
+        &self,
+        address: &str,
+        wire: &str,
+    ) -> Result<((Vec<(String, u64)>, Vec<String>), bool), Reply> {
         let dir = &self.services.directory;
         let temp = |e: &dyn std::fmt::Display| {
             tracing::error!(error = %e, "directory lookup failed");
@@ -94,7 +141,7 @@ impl<S: Transport> Session<S> {
         let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
         if !dir.is_local_domain(domain).await.map_err(|e| temp(&e))? {
             return if self.may_relay() {
-                Ok((Vec::new(), vec![wire.to_string()]))
+                Ok(((Vec::new(), vec![wire.to_string()]), false))
             } else {
                 Err(Reply::relay_denied())
             };
@@ -111,20 +158,9 @@ impl<S: Transport> Session<S> {
             if !user.enabled {
                 return Err(reply(550, (5, 2, 1), "Mailbox disabled"));
             }
-            if user.quota_bytes > 0 {
-                let used = self
-                    .services
-                    .store
-                    .quota_usage(&account)
-                    .await
-                    .map_err(|e| temp(&e))?;
-                if used.bytes.saturating_add(self.tx.size_hint) > user.quota_bytes {
-                    return Err(reply(552, (5, 2, 2), "Mailbox full"));
-                }
-            }
             accounts.push((account, user.quota_bytes));
         }
-        Ok((accounts, resolution.remote))
+        Ok(((accounts, resolution.remote), true))
     }
 
     /// Whether this client may send to other domains: it is in

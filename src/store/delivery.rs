@@ -3,7 +3,9 @@
 //!
 //! Phase one writes the CRLF-normalised message to `tmp/<unique>` and
 //! fsyncs the file; phase two renames it into `new/` (or `cur/` with
-//! flags, for APPEND) and fsyncs that directory. Rename is atomic, so at
+//! flags, for APPEND) and waits for an fsync of that directory that
+//! started after the rename — shared with concurrent deliveries into the
+//! same directory (group commit, see `commit`). Rename is atomic, so at
 //! every instant the message is either absent from `new/`+`cur/` or
 //! complete there. The SMTP path acknowledges only after `commit`
 //! returned. This module never touches the database.
@@ -13,7 +15,7 @@ use std::time::SystemTime;
 
 use super::Store;
 use super::error::{Result, StoreError, blocking, io_err};
-use super::maildir::{fsync_dir, write_durable};
+use super::maildir::write_durable;
 use super::name::FolderName;
 use super::quota;
 use super::types::EventKind;
@@ -154,8 +156,10 @@ impl Prepared {
         &self.base
     }
 
-    /// Phase two: renames the file into `new/` (or `cur/`) and fsyncs the
-    /// directory. When this returns `Ok`, the message is durable.
+    /// Phase two: renames the file into `new/` (or `cur/`) and waits for
+    /// an fsync of the directory that started after the rename (one fsync
+    /// may serve several concurrent commits). When this returns `Ok`, the
+    /// message is durable.
     ///
     /// # Errors
     /// I/O errors. If the rename failed the temporary file is removed; if
@@ -185,11 +189,13 @@ impl Prepared {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(io_err(&p)(e));
             }
-            fsync_dir(&target_dir)?;
+            // The file is visible from here on, so it counts against the
+            // quota even if the fsync below fails (it may well survive).
             quota::record(&acct, i64::try_from(size).unwrap_or(i64::MAX), 1);
             Ok(())
         })
         .await?;
+        self.store.dir_syncs().sync(&target_dir).await?;
         if notify {
             self.store
                 .notify(&self.account, self.folder.as_str(), EventKind::NewMessages);
