@@ -2,8 +2,8 @@
 //! migrates) the database on first use; problems are reported as one line
 //! on stderr by `main`.
 
-mod ban;
 mod backup;
+mod ban;
 mod dkim;
 mod dns;
 mod queue;

@@ -187,11 +187,7 @@ impl Live {
         let restart_needed = keep_fixed(old_config, &mut config);
         let fresh_tls = crate::tls::server_config(&config)?;
         let services = rebuild(&old.services, config);
-        let generation = Generation::new(
-            services,
-            &self.inner.pop3_locks,
-            self.inner.http_ports,
-        );
+        let generation = Generation::new(services, &self.inner.pop3_locks, self.inner.http_ports);
         self.inner.certs.set(fresh_tls.cert_resolver.clone());
         *self
             .inner
