@@ -136,7 +136,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_connections: 2_000,
+            max_connections: 20_000,
             tls_handshake: Duration::from_secs(30),
         }
     }
