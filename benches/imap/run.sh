@@ -16,7 +16,7 @@
 #     $IDLE TLS connections in IDLE on its port-993-style listener.
 #
 # Usage (as root, from the repository root): bash benches/imap/run.sh
-# Environment: CLIENTS=20 DURATION=30 USERS=100 PER_LOGIN=3 IDLE=10000
+# Environment: PROFILES="logins sessions" CLIENTS=20 DURATION=30 USERS=100 PER_LOGIN=3 IDLE=10000
 #              DOVECOT_IDLE=90 SHARED=../shared/bench (SHARED=/nonexistent:
 #              Postel only)
 set -euo pipefail
@@ -28,7 +28,7 @@ PER_LOGIN=${PER_LOGIN:-3}
 IDLE=${IDLE:-10000}
 DOVECOT_IDLE=${DOVECOT_IDLE:-90}
 # the team's peer set-up: /work/shared/bench beside the main checkout
-SHARED=${SHARED:-$(for d in ../shared/bench ../../shared/bench; do [ -d "$d" ] && echo "$d" && break; done)}
+SHARED=${SHARED:-$(for d in ../shared/bench ../../shared/bench; do [ -d "$d" ] && echo "$d" && break; done || true)}
 SHARED=${SHARED:-/nonexistent}
 IMAP_PORT=10144
 IMAPS_PORT=10994
@@ -84,7 +84,8 @@ TOML
 P="$BIN -c $WORK/postel.toml"
 $P domain add bench.test >/dev/null
 for i in $(seq "$USERS"); do echo pass | $P user add "bench$i@bench.test" >/dev/null; done
-$P serve &
+# POSTEL_ENV: extra environment for the daemon, e.g. MALLOC_ARENA_MAX=2
+env ${POSTEL_ENV:-} $P serve &
 POSTEL_PID=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null && break; sleep 0.1; done
 echo "Postel $(git rev-parse --short HEAD), pid $POSTEL_PID"
@@ -115,7 +116,7 @@ if [ -f "$SHARED/setup-postfix-dovecot.sh" ]; then
 fi
 
 # ---- the two profiles, both servers in the same run ----------------------------------
-for profile in logins sessions; do
+for profile in ${PROFILES-logins sessions}; do
     LOAD --mode $profile --port $IMAP_PORT --users "$USERS" --clients "$CLIENTS" \
         --duration "$DURATION" --per-login "$PER_LOGIN" "${MBOX[@]}" \
         --user 'bench{n}@bench.test' --label postel
