@@ -36,8 +36,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use rand::rngs::StdRng as SmallRng;
 use rand::SeedableRng;
+use rand::rngs::StdRng as SmallRng;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufStream};
 use tokio::net::TcpSocket;
 
@@ -306,7 +306,9 @@ impl Client {
     async fn command(&mut self, text: &str) -> Res<()> {
         self.leaving = text == "LOGOUT";
         let tag = self.next_tag();
-        self.io.write_all(format!("{tag} {text}\r\n").as_bytes()).await?;
+        self.io
+            .write_all(format!("{tag} {text}\r\n").as_bytes())
+            .await?;
         self.io.flush().await?;
         self.finish(&tag).await
     }
@@ -344,7 +346,9 @@ impl Client {
     /// Starts IDLE and returns its tag once the server said `+`.
     async fn idle_start(&mut self) -> Res<String> {
         let tag = self.next_tag();
-        self.io.write_all(format!("{tag} IDLE\r\n").as_bytes()).await?;
+        self.io
+            .write_all(format!("{tag} IDLE\r\n").as_bytes())
+            .await?;
         self.io.flush().await?;
         self.wait_continue(&tag).await?;
         Ok(tag)
@@ -581,7 +585,8 @@ async fn run_op(
         Op::Store => {
             let n = random_msg(rng, c.exists);
             let sign = if rng.gen_bool(0.5) { '+' } else { '-' };
-            c.command(&format!("STORE {n} {sign}FLAGS (\\Flagged)")).await?;
+            c.command(&format!("STORE {n} {sign}FLAGS (\\Flagged)"))
+                .await?;
             stats.record("STORE", t);
         }
         Op::Search => {
@@ -809,7 +814,10 @@ async fn idle_mode(target: Arc<Target>) -> Res<()> {
         }));
     }
     loop {
-        let (r, f) = (ready.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+        let (r, f) = (
+            ready.load(Ordering::Relaxed),
+            failed.load(Ordering::Relaxed),
+        );
         if r + f >= args.clients {
             break;
         }
@@ -876,7 +884,11 @@ fn main() -> Res<()> {
 }
 
 async fn run(args: Args) -> Res<()> {
-    let tls = if args.tls { Some(tls_connector()?) } else { None };
+    let tls = if args.tls {
+        Some(tls_connector()?)
+    } else {
+        None
+    };
     let messages = Arc::new(load_mbox(args.mbox.as_deref())?);
     let label = if args.label.is_empty() {
         format!("{}:{}", args.host, args.port)

@@ -342,7 +342,9 @@ async fn remembered_logins_follow_changes_made_elsewhere() {
         assert!(ok(server.verify_password("bob@example.org", &new).await));
         assert!(ok(server.verify_password("bob@example.org", &new).await));
 
-        cli.set_enabled("bob@example.org", false).await.expect("off");
+        cli.set_enabled("bob@example.org", false)
+            .await
+            .expect("off");
         assert!(!ok(server.verify_password("bob@example.org", &new).await));
         cli.set_enabled("bob@example.org", true).await.expect("on");
         assert!(ok(server.verify_password("bob@example.org", &new).await));
@@ -350,7 +352,9 @@ async fn remembered_logins_follow_changes_made_elsewhere() {
         cli.delete_user("bob@example.org").await.expect("delete");
         assert!(!ok(server.verify_password("bob@example.org", &new).await));
         // the same address again with the old password: a new hash
-        cli.add_user("bob@example.org", &old, 0).await.expect("re-add");
+        cli.add_user("bob@example.org", &old, 0)
+            .await
+            .expect("re-add");
         assert!(!ok(server.verify_password("bob@example.org", &new).await));
         assert!(ok(server.verify_password("bob@example.org", &old).await));
     }

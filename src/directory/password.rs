@@ -189,10 +189,14 @@ mod tests {
         // a reused larger block set still gives the same answer
         let big = hash_now("pw").expect("default hash");
         assert!(verify_now(&big, b"pw"));
-        let small = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8, 1, 1, None).expect("p"))
-            .hash_password(b"pw", &salt)
-            .expect("hash")
-            .to_string();
+        let small = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).expect("p"),
+        )
+        .hash_password(b"pw", &salt)
+        .expect("hash")
+        .to_string();
         assert!(verify_now(&small, b"pw"));
         assert!(!verify_now(&small, b"x"));
     }
