@@ -310,3 +310,52 @@ async fn concurrent_writes_never_fail_with_locked() {
         assert_eq!(d.list_aliases().await.expect("list").len(), 200);
     }
 }
+
+/// Verified passwords are remembered for a minute, but never past a
+/// password change, a disabled account or a deleted user, even when
+/// another process (the CLI, here a second `Directory`) made the change.
+#[tokio::test]
+async fn remembered_logins_follow_changes_made_elsewhere() {
+    for t in common::all_dbs().await {
+        let server = dir_of(&t);
+        let cli = dir_of(&t);
+        server.add_domain("example.org").await.expect("domain");
+        let (old, new) = (Secret::new("old pass"), Secret::new("new pass"));
+        server
+            .add_user("bob@example.org", &old, 0)
+            .await
+            .expect("user");
+        let ok = |r: Result<Option<postel::directory::User>, DirectoryError>| {
+            r.expect("verify").is_some()
+        };
+        assert!(ok(server.verify_password("bob@example.org", &old).await));
+        // remembered now; a wrong password is still refused
+        assert!(ok(server.verify_password("Bob@Example.org", &old).await));
+        assert!(!ok(server.verify_password("bob@example.org", &new).await));
+
+        cli.set_password("bob@example.org", &new).await.expect("pw");
+        assert!(
+            !ok(server.verify_password("bob@example.org", &old).await),
+            "{}: old password still accepted after a change",
+            t.label
+        );
+        assert!(ok(server.verify_password("bob@example.org", &new).await));
+        assert!(ok(server.verify_password("bob@example.org", &new).await));
+
+        cli.set_enabled("bob@example.org", false)
+            .await
+            .expect("off");
+        assert!(!ok(server.verify_password("bob@example.org", &new).await));
+        cli.set_enabled("bob@example.org", true).await.expect("on");
+        assert!(ok(server.verify_password("bob@example.org", &new).await));
+
+        cli.delete_user("bob@example.org").await.expect("delete");
+        assert!(!ok(server.verify_password("bob@example.org", &new).await));
+        // the same address again with the old password: a new hash
+        cli.add_user("bob@example.org", &old, 0)
+            .await
+            .expect("re-add");
+        assert!(!ok(server.verify_password("bob@example.org", &new).await));
+        assert!(ok(server.verify_password("bob@example.org", &old).await));
+    }
+}

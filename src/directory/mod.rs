@@ -8,19 +8,25 @@
 //!
 //! Must not: touch Maildirs (that is `store`) or speak any protocol.
 //! Password checks run argon2 on the blocking pool and take the same time
-//! whether or not the user exists ([`password::verify`]).
+//! whether or not the user exists ([`password::verify`]); a password
+//! verified within the last minute is not verified again
+//! ([`cache::CredentialCache`]).
 
 pub mod address;
 mod aliases;
+pub mod cache;
 pub mod password;
 mod sender;
 mod users;
 
 pub use address::{Address, AddressError};
 pub use aliases::{Alias, Resolution};
+pub use cache::CredentialCache;
 pub use password::Secret;
 pub use sender::{SenderOverride, SenderRules, Setting};
 pub use users::User;
+
+use std::sync::Arc;
 
 use crate::config::DirectoryConfig;
 use crate::db::{Db, DbError, now_unix};
@@ -79,12 +85,17 @@ impl From<sqlx::Error> for DirectoryError {
 pub struct Directory {
     db: Db,
     config: DirectoryConfig,
+    verified: Arc<CredentialCache>,
 }
 
 impl Directory {
     /// A directory over `db`, comparing addresses as `config` says.
     pub fn new(db: Db, config: DirectoryConfig) -> Directory {
-        Directory { db, config }
+        Directory {
+            db,
+            config,
+            verified: Arc::new(CredentialCache::new()),
+        }
     }
 
     /// The database underneath.

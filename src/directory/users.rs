@@ -93,6 +93,7 @@ impl Directory {
             .bind(&addr)
             .execute(self.db.pool())
             .await?;
+        self.verified.forget(&addr);
         if r.rows_affected() == 0 {
             return Err(DirectoryError::NoSuchUser(addr));
         }
@@ -161,6 +162,7 @@ impl Directory {
             .bind(&addr)
             .execute(self.db.pool())
             .await?;
+        self.verified.forget(&addr);
         if r.rows_affected() == 0 {
             return Err(DirectoryError::NoSuchUser(addr));
         }
@@ -203,7 +205,9 @@ impl Directory {
 
     /// Checks a login. `Some(user)` only for an existing, enabled user with
     /// the right password; the time taken does not reveal which of these
-    /// failed.
+    /// failed. The user's row is read every time; argon2 is skipped when
+    /// the same password was verified against the same stored hash within
+    /// the last [`super::cache::TTL`] (and the user is enabled).
     ///
     /// # Errors
     /// Database failure.
@@ -229,7 +233,18 @@ impl Directory {
             Some((a, h, q, e, c, p, f)) => (Some(h), Some(user_from((a, q, e, c, p, f)))),
             None => (None, None),
         };
+        if let (Some(phc), Some(u)) = (&stored, &user)
+            && u.enabled
+            && self.verified.hit(&u.address, phc, password.expose())
+        {
+            return Ok(user);
+        }
+        let phc = stored.clone();
         let ok = password::verify(stored, password).await;
-        Ok(user.filter(|u| ok && u.enabled))
+        let user = user.filter(|u| ok && u.enabled);
+        if let (Some(u), Some(phc)) = (&user, phc) {
+            self.verified.insert(&u.address, &phc, password.expose());
+        }
+        Ok(user)
     }
 }

@@ -35,6 +35,19 @@ pub const FLUSH_AT: usize = 64 * 1024;
 /// (changes made by other processes or nodes send none).
 pub const SYNC_EVERY: Duration = Duration::from_secs(2);
 
+/// The first read after a wait asks for this much: an idle session holds
+/// no more than this for input (a read that fills it doubles the next
+/// one, up to [`READ_MAX`], for APPEND streams).
+pub const READ_MIN: usize = 2 * 1024;
+
+/// Largest single read.
+pub const READ_MAX: usize = 64 * 1024;
+
+/// Buffers larger than this are released before waiting for the client,
+/// so thousands of idle sessions do not each keep the high-water mark of
+/// their last FETCH or APPEND.
+pub const KEEP_IDLE: usize = 4 * 1024;
+
 /// Largest literal accepted before login.
 const PRE_LOGIN_LITERAL: u32 = 8 * 1024;
 
@@ -84,6 +97,8 @@ pub struct Session<S: Transport> {
     /// CONDSTORE is enabled (RFC 7162 §3.1): MODSEQ in every FETCH.
     pub(super) condstore: bool,
     bad_in_a_row: u32,
+    /// Size of the next read ([`READ_MIN`]..=[`READ_MAX`]).
+    pub(super) read_size: usize,
 }
 
 impl<S: Transport> Session<S> {
@@ -106,6 +121,7 @@ impl<S: Transport> Session<S> {
             state: State::NotAuthenticated,
             condstore: false,
             bad_in_a_row: 0,
+            read_size: READ_MIN,
         }
     }
 
@@ -200,19 +216,42 @@ impl<S: Transport> Session<S> {
     /// Reads what the client sent next, or ends the session (with
     /// `* BYE`) on timeout and shutdown.
     pub(super) async fn read_more(&mut self) -> Result<Vec<u8>> {
+        self.release_buffers();
         let mut buf = Vec::new();
         let idle = self.settings.idle_timeout;
+        let want = self.read_size;
         let stream = self.stream.as_mut().ok_or(ImapError::Gone)?;
         let mut stop = self.shutdown.clone();
         let read = tokio::select! {
-            r = net::read_some(stream, &mut buf, 64 * 1024, idle) => r,
+            r = net::read_some(stream, &mut buf, want, idle) => r,
             _ = stop.wait() => return Err(self.bye("Server shutting down").await),
         };
         match read {
-            Ok(Ok(_)) => Ok(buf),
+            Ok(Ok(n)) => {
+                self.next_read_size(n);
+                Ok(buf)
+            }
             Ok(Err(ReadEnd::TimedOut)) => Err(self.bye("Autologout; idle for too long").await),
             Ok(Err(ReadEnd::Closed)) | Err(_) => Err(ImapError::Gone),
         }
+    }
+
+    /// Gives back large input and output buffers before a wait (their
+    /// contents were consumed and flushed).
+    pub(super) fn release_buffers(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > KEEP_IDLE {
+            self.out = Vec::new();
+        }
+        self.parser.shrink(KEEP_IDLE);
+    }
+
+    /// Adapts the read size: a full read doubles it, a short one resets it.
+    pub(super) fn next_read_size(&mut self, got: usize) {
+        self.read_size = if got >= self.read_size {
+            (self.read_size * 2).min(READ_MAX)
+        } else {
+            READ_MIN
+        };
     }
 
     /// Sends `* BYE text`; the session ends with the error returned.

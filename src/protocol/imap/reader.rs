@@ -136,6 +136,22 @@ impl Parser {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Releases the input buffer's memory when it holds no more than a
+    /// few unconsumed octets but a large allocation (after an APPEND): a
+    /// session about to wait for its client keeps `keep` octets of
+    /// capacity at most.
+    pub fn shrink(&mut self, keep: usize) {
+        if self.start > 0 && self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+        if self.buf.capacity() > keep && self.buf.len() - self.start <= keep {
+            self.buf.drain(..self.start);
+            self.start = 0;
+            self.buf.shrink_to(keep.max(self.buf.len()));
+        }
+    }
+
     /// Octets buffered and not yet consumed.
     pub fn buffered_len(&self) -> usize {
         self.buf.len() - self.start

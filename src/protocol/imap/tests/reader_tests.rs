@@ -324,3 +324,23 @@ fn memory_stays_bounded_while_skipping() {
         assert!(p.buffered_len() < 2_000);
     }
 }
+
+/// `shrink` gives back a large buffer between commands and never loses
+/// a partly received command.
+#[test]
+fn shrink_releases_memory_and_keeps_a_partial_command() {
+    let mut p = Parser::new(Limits::default());
+    let long = format!("a1 SEARCH SUBJECT \"{}\"\r\n", "x".repeat(20_000));
+    p.feed(long.as_bytes());
+    assert!(matches!(p.next_command(), Parsed::Complete(_)));
+    p.feed(b"a2 NO");
+    p.shrink(4096);
+    assert_eq!(p.buffered_len(), 5);
+    p.feed(b"OP\r\n");
+    assert_eq!(p.next_command(), Parsed::Complete(cmd("a2 NOOP")));
+    assert_eq!(p.next_command(), Parsed::Incomplete);
+    p.shrink(4096);
+    assert_eq!(p.buffered_len(), 0);
+    p.feed(b"a3 LOGOUT\r\n");
+    assert_eq!(p.next_command(), Parsed::Complete(cmd("a3 LOGOUT")));
+}
