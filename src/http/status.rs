@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use hyper::{Response, StatusCode};
-use sqlx::Row;
 
 use super::{Body, Site};
 use crate::metrics::{family, sample};
@@ -32,20 +31,9 @@ pub async fn health(site: &Site) -> Response<Body> {
 }
 
 /// The queue's size: messages, and recipients per status.
-async fn queue_size(site: &Site) -> Result<(i64, Vec<(String, i64)>), sqlx::Error> {
-    let pool = site.services().db.pool();
-    let messages: i64 = sqlx::query("SELECT COUNT(*) FROM queue_messages")
-        .fetch_one(pool)
-        .await?
-        .try_get(0)?;
-    let rows = sqlx::query("SELECT status, COUNT(*) FROM queue_recipients GROUP BY status")
-        .fetch_all(pool)
-        .await?;
-    let mut by_status = Vec::with_capacity(rows.len());
-    for r in rows {
-        by_status.push((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?));
-    }
-    Ok((messages, by_status))
+async fn queue_size(site: &Site) -> Result<(u64, Vec<(String, u64)>), crate::queue::QueueError> {
+    let queue = &site.services().queue;
+    Ok((queue.size().await?, queue.recipients_by_status().await?))
 }
 
 /// Every metric.
@@ -75,8 +63,7 @@ pub async fn metrics(site: &Site) -> Response<Body> {
             "gauge",
             "Messages in the outbound queue.",
         );
-        let n = u64::try_from(messages).unwrap_or(0);
-        sample(&mut out, "postel_queue_messages", &[], n);
+        sample(&mut out, "postel_queue_messages", &[], messages);
         family(
             &mut out,
             "postel_queue_recipients",
@@ -87,7 +74,7 @@ pub async fn metrics(site: &Site) -> Response<Body> {
             let n = by_status
                 .iter()
                 .find(|(s, _)| s == status)
-                .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
+                .map_or(0, |(_, n)| *n);
             sample(
                 &mut out,
                 "postel_queue_recipients",

@@ -115,6 +115,22 @@ impl Queue {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// Recipients in the queue, counted per status (`pending`, …).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn recipients_by_status(&self) -> Result<Vec<(String, u64)>, QueueError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) FROM queue_recipients GROUP BY status")
+            .fetch_all(self.db().pool())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let n: i64 = r.try_get(1)?;
+            out.push((r.try_get::<String, _>(0)?, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
     /// Every queued message, oldest first.
     ///
     /// # Errors
