@@ -275,6 +275,9 @@ pub fn now_unix() -> i64 {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

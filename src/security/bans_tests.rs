@@ -5,41 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::Connection;
+use crate::db::testing::databases;
 
 use super::*;
 use crate::config::{Config, HumanDuration};
 use crate::security::{BAN_REFRESH, Security};
-
-/// SQLite in a temp dir, plus a fresh PostgreSQL database when configured.
-async fn databases() -> Vec<(Db, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}/s.db", dir.path().display());
-    let mut out = vec![(Db::open(&url).await.expect("sqlite"), dir)];
-    match std::env::var("POSTEL_TEST_POSTGRES_URL") {
-        Ok(base) => {
-            sqlx::any::install_default_drivers();
-            let name = format!("postel_t_sec_{:016x}", rand::random::<u64>());
-            let mut admin = sqlx::AnyConnection::connect(&base).await.expect("connect");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("create database");
-            let _ = admin.close().await;
-            let (head, _) = base.rsplit_once('/').expect("URL with a database");
-            let db = Db::open(&format!("{head}/{name}")).await.expect("postgres");
-            out.push((db, tempfile::tempdir().expect("tempdir")));
-        }
-        Err(_) => {
-            assert!(
-                std::env::var("POSTEL_REQUIRE_ALL").as_deref() != Ok("1"),
-                "POSTEL_REQUIRE_ALL=1 but POSTEL_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!("SKIPPED: PostgreSQL variant (POSTEL_TEST_POSTGRES_URL unset)");
-        }
-    }
-    out
-}
 
 fn ip(s: &str) -> IpAddr {
     s.parse().expect("ip")
