@@ -59,6 +59,10 @@ pub struct Db {
     /// is fairer and faster than letting them sleep in SQLite's busy
     /// handler; the busy timeout still covers other processes.
     write_lock: Arc<Mutex<()>>,
+    /// SQLite only: one connection with `synchronous = NORMAL`, kept apart
+    /// so that setting can never leak into other writes
+    /// ([`Db::begin_write_relaxed`]).
+    relaxed: Option<AnyPool>,
 }
 
 /// A write transaction. SQLite's is `BEGIN IMMEDIATE`, so it holds the
@@ -122,34 +126,13 @@ impl Db {
             format!("{url}?mode=rwc")
         };
         let options: AnyConnectOptions = url.parse()?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(60))
-            // A connection to a local file cannot go stale: the ping sqlx
-            // sends on every acquire cost a round trip to the connection's
-            // worker thread per query (half the thread hops of a lookup).
-            .test_before_acquire(false)
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        format!(
-                            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                             PRAGMA journal_mode = WAL; \
-                             PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON;"
-                        )
-                        .as_str(),
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
+        let pool = sqlite_pool(options.clone(), 8, "FULL").await?;
+        let relaxed = sqlite_pool(options, 1, "NORMAL").await?;
         Ok(Db {
             pool,
             backend: Backend::Sqlite,
             write_lock: Arc::new(Mutex::new(())),
+            relaxed: Some(relaxed),
         })
     }
 
@@ -163,6 +146,7 @@ impl Db {
             pool,
             backend: Backend::Postgres,
             write_lock: Arc::new(Mutex::new(())),
+            relaxed: None,
         })
     }
 
@@ -249,7 +233,75 @@ impl Db {
     /// Closes every connection, waiting for checked-out ones.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(relaxed) = &self.relaxed {
+            relaxed.close().await;
+        }
     }
+
+    /// A write transaction for changes that may be lost in a power
+    /// failure (not in a crash of the process): IMAP flag changes. Its
+    /// commit is not flushed to disk on its own — SQLite in WAL mode with
+    /// `synchronous = NORMAL`, PostgreSQL with `synchronous_commit = off`
+    /// — the next ordinary commit or checkpoint flushes it. Dovecot treats
+    /// flag changes the same way (`mail_fsync = optimized`). Never use it
+    /// for anything that records mail or a UID.
+    ///
+    /// # Errors
+    /// The database could not start the transaction.
+    pub async fn begin_write_relaxed(&self) -> Result<WriteTx, DbError> {
+        match (&self.backend, &self.relaxed) {
+            (Backend::Sqlite, Some(relaxed)) => {
+                let guard = self.write_lock.clone().lock_owned().await;
+                let tx = relaxed.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    _guard: Some(guard),
+                })
+            }
+            _ => {
+                let mut w = self.begin_write().await?;
+                if self.backend == Backend::Postgres {
+                    sqlx::query("SET LOCAL synchronous_commit = off")
+                        .execute(&mut *w.tx)
+                        .await?;
+                }
+                Ok(w)
+            }
+        }
+    }
+}
+
+/// A pool of SQLite connections with WAL, the busy timeout, foreign keys
+/// and `synchronous = <sync>`.
+async fn sqlite_pool(
+    options: AnyConnectOptions,
+    max: u32,
+    sync: &'static str,
+) -> Result<AnyPool, DbError> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(60))
+        // A connection to a local file cannot go stale: the ping sqlx
+        // sends on every acquire cost a round trip to the connection's
+        // worker thread per query (half the thread hops of a lookup).
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    format!(
+                        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                         PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = {sync}; \
+                         PRAGMA foreign_keys = ON;"
+                    )
+                    .as_str(),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?)
 }
 
 /// Tells the backend from the URL scheme.
@@ -304,6 +356,46 @@ mod tests {
             .fetch_one(db.pool())
             .await?;
         assert_eq!(sync.0, 2, "synchronous=FULL");
+        Ok(())
+    }
+
+    /// Relaxed writes run on their own connection (synchronous=NORMAL),
+    /// are seen by everyone at once and survive the process; ordinary
+    /// connections stay FULL however the two kinds interleave.
+    #[tokio::test]
+    async fn relaxed_writes_are_committed_and_never_leak_their_setting() -> Result<(), DbError> {
+        for (db, _scratch) in testing::databases().await {
+            let mut w = db.begin_write_relaxed().await?;
+            if db.backend() == Backend::Sqlite {
+                let sync: (i64,) = sqlx::query_as("PRAGMA synchronous")
+                    .fetch_one(&mut *w.tx)
+                    .await?;
+                assert_eq!(sync.0, 1, "synchronous=NORMAL");
+            }
+            sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, 0)")
+                .bind("relaxed.test")
+                .execute(&mut *w.tx)
+                .await?;
+            w.commit().await?;
+            let mut w = db.begin_write().await?;
+            sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, 0)")
+                .bind("full.test")
+                .execute(&mut *w.tx)
+                .await?;
+            w.commit().await?;
+            let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM domains")
+                .fetch_one(db.pool())
+                .await?;
+            assert_eq!(n.0, 2);
+            if db.backend() == Backend::Sqlite {
+                for _ in 0..8 {
+                    let sync: (i64,) = sqlx::query_as("PRAGMA synchronous")
+                        .fetch_one(db.pool())
+                        .await?;
+                    assert_eq!(sync.0, 2, "the shared pool stays FULL");
+                }
+            }
+        }
         Ok(())
     }
 }

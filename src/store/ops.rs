@@ -69,6 +69,18 @@ impl Store {
         account: &str,
         folder: &FolderName,
     ) -> Result<(WriteTx, MailboxRow)> {
+        self.begin_locked_as(cache, account, folder, Durability::Flushed)
+            .await
+    }
+
+    /// [`Store::begin_locked`] with a choice of [`Durability`].
+    async fn begin_locked_as(
+        &self,
+        cache: &mut FolderCache,
+        account: &str,
+        folder: &FolderName,
+        durability: Durability,
+    ) -> Result<(WriteTx, MailboxRow)> {
         if cache.state.is_none() {
             // Load the rows outside the lock (no scan: that could index a
             // file the caller is about to register); the locked refresh
@@ -79,7 +91,10 @@ impl Store {
             }
         }
         for _ in 0..2 {
-            let mut wtx = self.db().begin_write().await?;
+            let mut wtx = match durability {
+                Durability::Flushed => self.db().begin_write().await?,
+                Durability::Relaxed => self.db().begin_write_relaxed().await?,
+            };
             let lock = self.db().for_update();
             if let Some(row) = index::mailbox(&mut wtx.tx, account, folder.as_str(), lock).await? {
                 return Ok((wtx, row));
@@ -135,7 +150,12 @@ impl Store {
         (uids, mode, given, since): (&[u32], FlagMode, &Flags, Option<u64>),
     ) -> Result<Vec<(FlagChange, bool)>> {
         let dir = self.folder_dir(account, folder)?;
-        let (mut wtx, row) = self.begin_locked(cache, account, folder).await?;
+        // Flag changes are not flushed on their own (like Dovecot's), see
+        // `Db::begin_write_relaxed`: a power failure may forget the last
+        // ones, a crash of the process does not.
+        let (mut wtx, row) = self
+            .begin_locked_as(cache, account, folder, Durability::Relaxed)
+            .await?;
         let state = refresh(&mut wtx.tx, cache, row).await?;
         let wanted: BTreeSet<u32> = uids.iter().copied().collect();
         let mut todo = Vec::new();
@@ -328,4 +348,14 @@ fn unlink_message(dir: &Path, file: &str) -> Result<Option<u64>> {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(&path)(e)),
     }
+}
+
+/// Whether a write transaction's commit is flushed to disk before it
+/// returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// Flushed: everything that records mail, UIDs or folders.
+    Flushed,
+    /// Flushed by the next flushed commit: flag changes.
+    Relaxed,
 }
