@@ -176,9 +176,10 @@ pub async fn start_listeners(
     shutdown: &Shutdown,
 ) -> Result<BoundAddrs, ServerError> {
     let bound = bind_listeners(&services.config.listen).await?;
-    let ports = crate::http::Ports::from_bound(&bound_addrs(&bound)?);
-    let live = Live::new(services.clone(), ports);
-    serve_listeners(bound, &live, tracker, shutdown)
+    let addrs = bound_addrs(&bound)?;
+    let live = Live::new(services.clone(), crate::http::Ports::from_bound(&addrs));
+    serve_listeners(bound, &live, tracker, shutdown);
+    Ok(addrs)
 }
 
 /// Binds every configured listener without accepting yet: `serve` binds
@@ -229,21 +230,20 @@ pub fn bound_addrs(bound: &[listener::Bound]) -> Result<BoundAddrs, ServerError>
 /// listener's [`Gate`](crate::security::Gate) (one per `[listen]` key,
 /// shared by its sockets).
 ///
-/// # Errors
-/// A socket whose address cannot be read.
+/// [`bound_addrs`] tells where they listen.
 pub fn serve_listeners(
     bound: Vec<listener::Bound>,
     live: &Live,
     tracker: &tokio_util::task::TaskTracker,
     shutdown: &Shutdown,
-) -> Result<BoundAddrs, ServerError> {
-    let addrs = bound_addrs(&bound)?;
+) {
     let security = live.services().security;
     let mut gates = std::collections::HashMap::new();
     for bound in bound {
         let protocol = bound.protocol;
-        let addr = bound.listener.local_addr().map_err(ServerError::Bind)?;
-        tracing::info!(%addr, listener = protocol.name(), "listening");
+        if let Ok(addr) = bound.listener.local_addr() {
+            tracing::info!(%addr, listener = protocol.name(), "listening");
+        }
         let gate = gates
             .entry(protocol)
             .or_insert_with(|| crate::security::Gate::new(protocol, &security))
@@ -260,7 +260,6 @@ pub fn serve_listeners(
             shutdown.clone(),
         );
     }
-    Ok(addrs)
 }
 
 impl BoundAddrs {
@@ -354,7 +353,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     // The HTTP pages advertise the ports the mail listeners were bound to.
     let ports = crate::http::Ports::from_bound(&bound_addrs(&bound)?);
     let live = Live::new(services.clone(), ports);
-    serve_listeners(bound, &live, &tracker, &shutdown)?;
+    serve_listeners(bound, &live, &tracker, &shutdown);
     start_queue(&services, &tracker, &shutdown)?;
     spawn_housekeeping(&services, &tracker, &shutdown);
     tracing::info!(
